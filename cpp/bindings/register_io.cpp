@@ -1,0 +1,54 @@
+// Bindings for the file readers shared with tldse-sim.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "ndarray.hpp"
+#include "tldse/io.hpp"
+
+namespace tldse::bind {
+
+namespace {
+
+py::array_t<double> arch_row(const Arch& a) {
+    py::array_t<double> row(kConfigWidth);
+    a.to_row(row.mutable_data());
+    return row;
+}
+
+}  // namespace
+
+void register_io(py::module_& m) {
+    m.def(
+        "read_topology",
+        [](const std::string& path) {
+            TopologyFormat fmt;
+            auto layers = read_topology(path, &fmt);
+            py::array_t<std::int64_t> table({static_cast<py::ssize_t>(layers.size()),
+                                             static_cast<py::ssize_t>(kLayerWidth)});
+            py::list names;
+            for (std::size_t i = 0; i < layers.size(); ++i) {
+                layers[i].layer.to_row(table.mutable_data() + i * kLayerWidth);
+                names.append(layers[i].name);
+            }
+            const char* f = fmt == TopologyFormat::scalesim_conv   ? "scalesim_conv"
+                            : fmt == TopologyFormat::scalesim_gemm ? "scalesim_gemm"
+                                                                   : "tldse";
+            return py::make_tuple(names, table, f);
+        },
+        py::arg("path"),
+        "Reads a SCALE-Sim conv/GEMM topology or a tldse layer CSV -> (names, table, format).");
+    m.def(
+        "read_scalesim_config", [](const std::string& path) { return arch_row(read_scalesim_config(path)); },
+        py::arg("path"), "Reads a SCALE-Sim .cfg into one config-table row.");
+    m.def(
+        "read_arch_file",
+        [](const std::string& path, const CArray<double>& base) {
+            rows_of(base, kConfigWidth, "base");
+            return arch_row(read_arch_file(path, Arch::from_row(base.data())));
+        },
+        py::arg("path"), py::arg("base"),
+        "Reads a tldse key = value architecture file over a base config row.");
+}
+
+}  // namespace tldse::bind

@@ -1,0 +1,174 @@
+// Bindings for the cost model: energy tables, batch evaluation, single-layer detail.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "ndarray.hpp"
+#include "tldse/arch.hpp"
+#include "tldse/batch.hpp"
+#include "tldse/cost_model.hpp"
+#include "tldse/energy_table.hpp"
+#include "tldse/status.hpp"
+
+namespace tldse::bind {
+
+namespace {
+
+template <typename Seq>
+py::tuple names(const Seq& seq) {
+    py::tuple t(seq.size());
+    for (std::size_t i = 0; i < seq.size(); ++i) t[i] = py::str(seq[i]);
+    return t;
+}
+
+std::vector<Layer> layers_from(const CArray<double>& layers) {
+    const std::int64_t m = rows_of(layers, kLayerWidth, "layers");
+    const auto ints = to_int_table(layers, m, kLayerColumns, "layers");
+    return parse_layers(ints.data(), m, kLayerWidth);
+}
+
+std::vector<Arch> configs_from(const CArray<double>& configs) {
+    const std::int64_t n = rows_of(configs, kConfigWidth, "configs");
+    return parse_configs(configs.data(), n, kConfigWidth);
+}
+
+py::dict evaluate(const CArray<double>& configs, const CArray<double>& layers,
+                  const EnergyTable& table, int threads, bool per_network) {
+    auto archs = configs_from(configs);
+    auto lays = layers_from(layers);
+    BatchOutput out;
+    {
+        py::gil_scoped_release release;
+        out = evaluate_batch(archs, lays, table, threads, per_network);
+    }
+    py::dict d;
+    const py::ssize_t nc = out.n_configs, nl = out.n_layers;
+    for (int f = 0; f < kNumResultFields; ++f) {
+        py::array_t<double> a(per_network ? std::vector<py::ssize_t>{nc}
+                                          : std::vector<py::ssize_t>{nc, nl});
+        std::copy(out.field(f), out.field(f) + nc * nl, a.mutable_data());
+        d[kResultFields[static_cast<std::size_t>(f)]] = std::move(a);
+    }
+    py::array_t<std::int32_t> st(per_network ? std::vector<py::ssize_t>{nc}
+                                             : std::vector<py::ssize_t>{nc, nl});
+    std::copy(out.status.begin(), out.status.end(), st.mutable_data());
+    d["status"] = std::move(st);
+    py::array_t<double> area(nc);
+    std::copy(out.area_um2.begin(), out.area_um2.end(), area.mutable_data());
+    d["area_um2"] = std::move(area);
+    return d;
+}
+
+py::dict evaluate_one(const CArray<double>& config, const CArray<double>& layer,
+                      const EnergyTable& table) {
+    auto archs = configs_from(config);
+    auto lays = layers_from(layer);
+    if (archs.size() != 1 || lays.size() != 1) {
+        throw std::invalid_argument("evaluate_layer takes one config row and one layer row");
+    }
+    const LayerResult r = evaluate_layer(archs[0], lays[0], table);
+    py::dict d;
+    d["status"] = static_cast<int>(r.status);
+    d["macs"] = r.macs;
+    d["compute_cycles"] = r.compute_cycles;
+    d["stall_cycles"] = r.stall_cycles;
+    d["latency_cycles"] = r.latency_cycles;
+    d["utilization"] = r.utilization;
+    d["energy_pj"] = r.energy_pj;
+    d["mac_energy_pj"] = r.mac_energy_pj;
+    d["leakage_energy_pj"] = r.leakage_energy_pj;
+    d["area_um2"] = table.area_um2(archs[0]);
+    py::dict acc, energy;
+    for (int l = 0; l < 4; ++l) {
+        for (int t = 0; t < 3; ++t) {
+            const std::string key = std::string(kLevelNames[static_cast<std::size_t>(l)]) + "_" +
+                                    kTensorNames[static_cast<std::size_t>(t)];
+            acc[py::str(key + "_reads")] = r.accesses.reads[static_cast<std::size_t>(l)][static_cast<std::size_t>(t)];
+            acc[py::str(key + "_writes")] = r.accesses.writes[static_cast<std::size_t>(l)][static_cast<std::size_t>(t)];
+            energy[py::str(key + "_pj")] = r.energy_level_tensor_pj[static_cast<std::size_t>(l)][static_cast<std::size_t>(t)];
+        }
+    }
+    d["accesses"] = acc;
+    d["energy_breakdown"] = energy;
+    const GlbTile& t = r.tiling;
+    static const char* loop_names[3] = {"rows", "filters", "channels"};
+    py::list order;
+    for (auto o : t.order) order.append(loop_names[o]);
+    d["tiling"] = py::dict(py::arg("rows") = t.rows, py::arg("filters") = t.filters,
+                           py::arg("channels") = t.channels, py::arg("order") = order);
+    return d;
+}
+
+}  // namespace
+
+void register_model(py::module_& m) {
+    m.attr("config_columns") = names(kConfigColumns);
+    m.attr("layer_columns") = names(kLayerColumns);
+    m.attr("result_fields") = names(kResultFields);
+    m.attr("status_names") = py::make_tuple("ok", "invalid_config", "does_not_fit", "unsupported");
+    m.attr("dataflows") = py::make_tuple("ws", "os", "is", "rs");
+
+    py::class_<EnergyTable>(m, "EnergyTable", "Energy per action and area per component.")
+        .def(py::init([](const std::string& name) { return EnergyTable::by_name(name); }),
+             py::arg("name") = "horowitz45")
+        .def_static("from_file", &EnergyTable::from_file, py::arg("path"))
+        .def("set", &EnergyTable::set, py::arg("key"), py::arg("value"))
+        .def("validate", &EnergyTable::validate)
+        .def(
+            "area_um2",
+            [](const EnergyTable& t, const CArray<double>& row) {
+                auto archs = configs_from(row);
+                if (archs.size() != 1) throw std::invalid_argument("area_um2 takes one config row");
+                return t.area_um2(archs[0]);
+            },
+            py::arg("config"), "Area of one design (config-table row) in um^2.")
+        .def_readonly("name", &EnergyTable::name)
+        .def_readonly("ref_bits", &EnergyTable::ref_bits)
+        .def_readonly("mac_pj", &EnergyTable::mac_pj)
+        .def_readonly("rf_pj", &EnergyTable::rf_pj)
+        .def_readonly("rf_ref_bytes", &EnergyTable::rf_ref_bytes)
+        .def_readonly("noc_pj", &EnergyTable::noc_pj)
+        .def_readonly("glb_pj", &EnergyTable::glb_pj)
+        .def_readonly("glb_ref_bytes", &EnergyTable::glb_ref_bytes)
+        .def_readonly("sram_size_exponent", &EnergyTable::sram_size_exponent)
+        .def_readonly("dram_pj", &EnergyTable::dram_pj)
+        .def_readonly("leakage_mw_per_mm2", &EnergyTable::leakage_mw_per_mm2)
+        .def_readonly("mac_um2", &EnergyTable::mac_um2)
+        .def_readonly("rf_um2_per_byte", &EnergyTable::rf_um2_per_byte)
+        .def_readonly("glb_um2_per_byte", &EnergyTable::glb_um2_per_byte)
+        .def_readonly("noc_um2_per_pe", &EnergyTable::noc_um2_per_pe);
+
+    m.def("evaluate", &evaluate, py::arg("configs"), py::arg("layers"), py::arg("table"),
+          py::arg("threads") = 0, py::arg("per_network") = false,
+          "Evaluates every (config, layer) pair; the GIL is released while C++ threads work.");
+    m.def("evaluate_layer", &evaluate_one, py::arg("config"), py::arg("layer"), py::arg("table"),
+          "One (config, layer) pair with per-level, per-tensor detail.");
+    m.def(
+        "systolic_cycles",
+        [](const std::string& df, std::int64_t sr, std::int64_t sc, std::int64_t t,
+           std::int64_t rows, std::int64_t cols) {
+            const Dataflow d = parse_dataflow(df);
+            if (d == Dataflow::rs) throw std::invalid_argument("dataflow must be ws, os or is");
+            for (auto [n, v] : {std::pair<const char*, std::int64_t>{"sr", sr}, {"sc", sc},
+                                {"t", t}, {"rows", rows}, {"cols", cols}}) {
+                if (v < 1) throw std::invalid_argument(std::string(n) + " must be >= 1");
+            }
+            return systolic_cycles(d, SystolicDims{sr, sc, t}, rows, cols);
+        },
+        py::arg("dataflow"), py::arg("sr"), py::arg("sc"), py::arg("t"), py::arg("rows"),
+        py::arg("cols"));
+    m.def("default_threads", &default_threads);
+    m.def(
+        "check_config",
+        [](const CArray<double>& row) {
+            auto archs = configs_from(row);
+            if (archs.size() != 1) throw std::invalid_argument("check_config takes one row");
+            const char* why = archs[0].infeasibility();
+            return std::string(why ? why : "");
+        },
+        py::arg("row"),
+        "Validates one config row (ValueError naming the field); returns why the design is "
+        "infeasible, or '' when it is buildable.");
+}
+
+}  // namespace tldse::bind

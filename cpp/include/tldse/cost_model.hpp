@@ -1,0 +1,62 @@
+// The analytical cost model: one (design, layer) pair -> cycles, accesses, energy.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "tldse/arch.hpp"
+#include "tldse/energy_table.hpp"
+#include "tldse/layer.hpp"
+#include "tldse/mapping.hpp"
+#include "tldse/status.hpp"
+
+namespace tldse {
+
+enum Level : int { kDram = 0, kGlb = 1, kNoc = 2, kRf = 3 };
+inline constexpr std::array<const char*, 4> kLevelNames = {"dram", "glb", "noc", "rf"};
+inline constexpr std::array<const char*, 3> kTensorNames = {"weight", "input", "output"};
+
+struct Accesses {
+    // [level][tensor], in elements (words of that tensor's width).
+    std::array<std::array<double, 3>, 4> reads{};
+    std::array<std::array<double, 3>, 4> writes{};
+    double level_reads(int level) const;
+    double level_writes(int level) const;
+};
+
+struct LayerResult {
+    Status status = Status::ok;
+    double macs = 0;
+    double compute_cycles = 0;
+    double stall_cycles = 0;
+    double latency_cycles = 0;
+    double utilization = 0;
+    double energy_pj = 0;
+    Accesses accesses;
+    // Energy by level (dram, glb, noc, rf) and tensor, plus MAC and leakage.
+    std::array<std::array<double, 3>, 4> energy_level_tensor_pj{};
+    double mac_energy_pj = 0;
+    double leakage_energy_pj = 0;
+    GlbTile tiling;
+};
+
+// Operand-matrix view of one group of a layer for a systolic dataflow (SCALE-Sim's view):
+// sr rows and sc columns are unrolled onto the array, t is the temporal dimension.
+struct SystolicDims {
+    std::int64_t sr = 0, sc = 0, t = 0;
+};
+SystolicDims systolic_dims(Dataflow df, const Layer& layer);
+
+// Cycles for one operand-matrix multiplication on a rows x cols systolic array, including
+// array fill and drain; equal to SCALE-Sim v2's total cycles when bandwidth is not the limit.
+double systolic_cycles(Dataflow df, const SystolicDims& d, std::int64_t rows, std::int64_t cols);
+
+// Evaluates one layer on one design. Never throws for well-formed inputs: infeasible
+// combinations come back with a non-ok status and NaN metrics.
+LayerResult evaluate_layer(const Arch& arch, const Layer& layer, const EnergyTable& table);
+// The same with the layer's candidate tilings (glb_tilings(layer)) already looked up.
+LayerResult evaluate_layer(const Arch& arch, const Layer& layer, const EnergyTable& table,
+                           const std::vector<GlbTile>& tilings);
+
+}  // namespace tldse

@@ -1,0 +1,105 @@
+#include "tldse/energy_table.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "tldse/arch.hpp"
+#include "tldse/io.hpp"
+
+namespace tldse {
+
+// Default: 45 nm figures after M. Horowitz, "Computing's energy problem (and what we can do
+// about it)", ISSCC 2014 (0.9 V). See docs/model.md for the derivation of each entry.
+EnergyTable EnergyTable::horowitz45() { return EnergyTable{}; }
+
+// Eyeriss normalised costs (Chen, Emer, Sze, ISCA 2016, Fig. 1 / Table): a 16-bit access
+// costs MAC 1, RF 1, NoC (inter-PE) 2, global buffer 6, DRAM 200, independent of size.
+EnergyTable EnergyTable::eyeriss_normalized() {
+    EnergyTable t;
+    t.name = "eyeriss";
+    t.ref_bits = 16;
+    t.mac_pj = 1;
+    t.rf_pj = 1;
+    t.noc_pj = 2;
+    t.glb_pj = 6;
+    t.dram_pj = 200;
+    t.sram_size_exponent = 0;
+    t.leakage_mw_per_mm2 = 0;
+    return t;
+}
+
+EnergyTable EnergyTable::by_name(const std::string& name) {
+    if (name == "horowitz45" || name == "default") return horowitz45();
+    if (name == "eyeriss") return eyeriss_normalized();
+    throw std::invalid_argument("unknown energy table '" + name +
+                                "' (built-in: horowitz45, eyeriss; or a file path)");
+}
+
+void EnergyTable::set(const std::string& key, double v) {
+    if (!std::isfinite(v) || v < 0) {
+        throw std::invalid_argument(key + " must be a finite number >= 0");
+    }
+    if (key == "ref_bits") ref_bits = v;
+    else if (key == "mac_pj") mac_pj = v;
+    else if (key == "rf_pj") rf_pj = v;
+    else if (key == "rf_ref_bytes") rf_ref_bytes = v;
+    else if (key == "noc_pj") noc_pj = v;
+    else if (key == "glb_pj") glb_pj = v;
+    else if (key == "glb_ref_bytes") glb_ref_bytes = v;
+    else if (key == "sram_size_exponent") sram_size_exponent = v;
+    else if (key == "dram_pj") dram_pj = v;
+    else if (key == "leakage_mw_per_mm2") leakage_mw_per_mm2 = v;
+    else if (key == "mac_um2") mac_um2 = v;
+    else if (key == "rf_um2_per_byte") rf_um2_per_byte = v;
+    else if (key == "glb_um2_per_byte") glb_um2_per_byte = v;
+    else if (key == "noc_um2_per_pe") noc_um2_per_pe = v;
+    else {
+        throw std::invalid_argument(
+            "unknown energy-table key '" + key +
+            "' (valid: ref_bits, mac_pj, rf_pj, rf_ref_bytes, noc_pj, glb_pj, glb_ref_bytes, "
+            "sram_size_exponent, dram_pj, leakage_mw_per_mm2, mac_um2, rf_um2_per_byte, "
+            "glb_um2_per_byte, noc_um2_per_pe)");
+    }
+}
+
+void EnergyTable::validate() const {
+    if (!(ref_bits > 0)) throw std::invalid_argument("ref_bits must be > 0");
+    if (!(rf_ref_bytes > 0)) throw std::invalid_argument("rf_ref_bytes must be > 0");
+    if (!(glb_ref_bytes > 0)) throw std::invalid_argument("glb_ref_bytes must be > 0");
+}
+
+EnergyTable EnergyTable::from_file(const std::string& path) {
+    EnergyTable t;
+    t.name = path;
+    for (const auto& kv : read_key_values(path)) {
+        double v = parse_number(kv.value, path, kv.line, kv.key);
+        try {
+            t.set(kv.key, v);
+        } catch (const std::invalid_argument& e) {
+            throw std::invalid_argument(path + ":" + std::to_string(kv.line) + ": " + e.what());
+        }
+    }
+    t.validate();
+    return t;
+}
+
+double EnergyTable::rf_access_pj(double rf_bytes, double bits) const {
+    const double scale = std::pow(std::max(rf_bytes, 1.0) / rf_ref_bytes, sram_size_exponent);
+    return rf_pj * scale * bits / ref_bits;
+}
+
+double EnergyTable::glb_access_pj(double glb_bytes, double bits) const {
+    const double scale = std::pow(std::max(glb_bytes, 1.0) / glb_ref_bytes, sram_size_exponent);
+    return glb_pj * scale * bits / ref_bits;
+}
+
+double EnergyTable::area_um2(const Arch& a) const {
+    const double pes = static_cast<double>(a.pe_rows) * static_cast<double>(a.pe_cols);
+    const double mac = mac_um2 * a.weight_bits * a.act_bits / (ref_bits * ref_bits);
+    return pes * (mac + rf_um2_per_byte * a.rf_bytes + noc_um2_per_pe) +
+           glb_um2_per_byte * a.glb_bytes;
+}
+
+}  // namespace tldse

@@ -1,0 +1,111 @@
+#include "tldse/layer.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace tldse {
+
+namespace {
+
+// Sizes beyond this are rejected: products of several of them must stay exact in double.
+constexpr std::int64_t kMaxDim = std::int64_t{1} << 31;
+
+void require_range(const char* field, std::int64_t v, std::int64_t lo) {
+    if (v < lo || v >= kMaxDim) {
+        throw std::invalid_argument(std::string(field) + " must be an integer in [" +
+                                    std::to_string(lo) + ", 2^31), got " + std::to_string(v));
+    }
+}
+
+}  // namespace
+
+Layer Layer::gemm(std::int64_t m, std::int64_t n, std::int64_t k) {
+    Layer l;
+    l.kind = LayerKind::gemm;
+    l.p = m;
+    l.k = n;
+    l.c = k;
+    return l;
+}
+
+Layer Layer::from_row(const std::int64_t* row) {
+    Layer l;
+    if (row[0] < 0 || row[0] > 2) {
+        throw std::invalid_argument("kind must be 0 (conv), 1 (dwconv) or 2 (gemm), got " +
+                                    std::to_string(row[0]));
+    }
+    l.kind = static_cast<LayerKind>(row[0]);
+    l.n = row[1];
+    l.k = row[2];
+    l.c = row[3];
+    l.p = row[4];
+    l.q = row[5];
+    l.r = row[6];
+    l.s = row[7];
+    l.stride_h = row[8];
+    l.stride_w = row[9];
+    l.pad_h = row[10];
+    l.pad_w = row[11];
+    l.dil_h = row[12];
+    l.dil_w = row[13];
+    l.groups = row[14];
+    l.count = row[15];
+    l.validate();
+    return l;
+}
+
+void Layer::to_row(std::int64_t* row) const {
+    const std::int64_t v[] = {static_cast<std::int64_t>(kind), n, k, c, p, q, r, s, stride_h,
+                              stride_w, pad_h, pad_w, dil_h, dil_w, groups, count};
+    std::copy(std::begin(v), std::end(v), row);
+}
+
+void Layer::validate() const {
+    require_range("n", n, 1);
+    require_range("k", k, 1);
+    require_range("c", c, 1);
+    require_range("p", p, 1);
+    require_range("q", q, 1);
+    require_range("r", r, 1);
+    require_range("s", s, 1);
+    require_range("stride_h", stride_h, 1);
+    require_range("stride_w", stride_w, 1);
+    require_range("pad_h", pad_h, 0);
+    require_range("pad_w", pad_w, 0);
+    require_range("dil_h", dil_h, 1);
+    require_range("dil_w", dil_w, 1);
+    require_range("groups", groups, 1);
+    require_range("count", count, 1);
+    if (c % groups != 0) throw std::invalid_argument("groups must divide c");
+    if (k % groups != 0) throw std::invalid_argument("groups must divide k");
+    if (kind == LayerKind::dwconv && groups != c) {
+        throw std::invalid_argument("groups must equal c for a dwconv layer");
+    }
+    if (kind == LayerKind::gemm &&
+        (q != 1 || r != 1 || s != 1 || groups != 1 || stride_h != 1 || stride_w != 1 ||
+         pad_h != 0 || pad_w != 0 || dil_h != 1 || dil_w != 1)) {
+        throw std::invalid_argument(
+            "gemm layers use only n, k, c, p (q, r, s, strides, padding, dilation and "
+            "groups must be 1/0)");
+    }
+    if (2 * pad_h >= input_rows_for(p)) throw std::invalid_argument("pad_h too large for r");
+    if (2 * pad_w >= input_cols_for(q)) throw std::invalid_argument("pad_w too large for s");
+}
+
+std::int64_t Layer::input_rows_for(std::int64_t rows) const {
+    return (rows - 1) * stride_h + dil_h * (r - 1) + 1;
+}
+std::int64_t Layer::input_cols_for(std::int64_t cols) const {
+    return (cols - 1) * stride_w + dil_w * (s - 1) + 1;
+}
+std::int64_t Layer::input_h() const { return std::max<std::int64_t>(1, input_rows_for(p) - 2 * pad_h); }
+std::int64_t Layer::input_w() const { return std::max<std::int64_t>(1, input_cols_for(q) - 2 * pad_w); }
+
+double Layer::macs() const {
+    return static_cast<double>(n) * p * q * k * static_cast<double>(c_per_group()) * r * s;
+}
+double Layer::weight_elems() const { return static_cast<double>(k) * c_per_group() * r * s; }
+double Layer::input_elems() const { return static_cast<double>(n) * c * input_h() * input_w(); }
+double Layer::output_elems() const { return static_cast<double>(n) * k * p * q; }
+
+}  // namespace tldse

@@ -1,0 +1,51 @@
+"""tldse: design space exploration of DNN accelerators.
+
+A C++ analytical simulator (``tldse._core``) with a typed Python API on top.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from tldse import workloads
+from tldse.arch import (
+    CONFIG_COLUMNS,
+    DATAFLOWS,
+    Accelerator,
+    EnergyTable,
+    config_table,
+    energy_table,
+)
+from tldse.sim import (
+    RESULT_FIELDS,
+    STATUS_NAMES,
+    Evaluation,
+    LayerReport,
+    SimulationReport,
+    evaluate,
+    simulate,
+)
+from tldse.workloads import Layer, Workload
+
+try:
+    __version__ = version("tldse")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = [
+    "CONFIG_COLUMNS",
+    "DATAFLOWS",
+    "RESULT_FIELDS",
+    "STATUS_NAMES",
+    "Accelerator",
+    "EnergyTable",
+    "Evaluation",
+    "Layer",
+    "LayerReport",
+    "SimulationReport",
+    "Workload",
+    "__version__",
+    "config_table",
+    "energy_table",
+    "evaluate",
+    "simulate",
+    "workloads",
+]

@@ -1,0 +1,192 @@
+"""Accelerator design points and energy tables."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from tldse import _core
+
+Dataflow = Literal["ws", "os", "is", "rs"]
+DATAFLOWS: tuple[Dataflow, ...] = ("ws", "os", "is", "rs")
+CONFIG_COLUMNS: tuple[str, ...] = tuple(_core.config_columns)
+
+EnergyTable = _core.EnergyTable
+
+
+@dataclass(frozen=True)
+class Accelerator:
+    """One accelerator design point: the architecture template of docs/model.md.
+
+    Sizes are bytes, bandwidths bytes per cycle. ``glb_input_bytes``,
+    ``glb_weight_bytes`` and ``glb_output_bytes`` split the global buffer into
+    per-tensor partitions (SCALE-Sim's three SRAMs); 0 means one shared buffer.
+    """
+
+    dataflow: Dataflow = "ws"
+    pe_rows: int = 16
+    pe_cols: int = 16
+    rf_bytes: float = 64
+    glb_bytes: float = 131072
+    glb_input_bytes: float = 0
+    glb_weight_bytes: float = 0
+    glb_output_bytes: float = 0
+    dram_bw_bytes_per_cycle: float = 16
+    glb_bw_bytes_per_cycle: float = 256
+    multicast: bool = True
+    weight_bits: int = 8
+    act_bits: int = 8
+    psum_bits: int = 32
+    clock_mhz: float = 1000
+
+    def __post_init__(self) -> None:
+        if self.dataflow not in DATAFLOWS:
+            raise ValueError(
+                f"dataflow must be one of {', '.join(DATAFLOWS)}; got {self.dataflow!r}"
+            )
+        for name in CONFIG_COLUMNS[1:]:
+            v = getattr(self, name)
+            if isinstance(v, str) or not isinstance(v, (int, float, np.number, bool)):
+                raise ValueError(f"{name} must be a number, got {v!r}")
+            if not math.isfinite(float(v)) or float(v) < 0:
+                raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+        # The C++ side checks everything else (integers, precisions) with named fields.
+        _core.check_config(self.row())
+
+    def row(self) -> npt.NDArray[np.float64]:
+        """This design as one row of the config table."""
+        values = [float(DATAFLOWS.index(self.dataflow))] + [
+            float(getattr(self, name)) for name in CONFIG_COLUMNS[1:]
+        ]
+        return np.array(values, dtype=np.float64)
+
+    @classmethod
+    def from_row(cls, row: npt.ArrayLike) -> Accelerator:
+        arr = np.asarray(row, dtype=np.float64).reshape(-1)
+        if arr.shape[0] != len(CONFIG_COLUMNS):
+            raise ValueError(f"a config row has {len(CONFIG_COLUMNS)} values")
+        kwargs: dict[str, Any] = {}
+        for name, v in zip(CONFIG_COLUMNS, arr, strict=True):
+            if name == "dataflow":
+                kwargs[name] = DATAFLOWS[int(v)]
+            elif name in ("pe_rows", "pe_cols", "weight_bits", "act_bits", "psum_bits"):
+                kwargs[name] = int(v)
+            elif name == "multicast":
+                kwargs[name] = bool(v)
+            else:
+                kwargs[name] = float(v)
+        return cls(**kwargs)
+
+    def replace(self, **changes: Any) -> Accelerator:
+        unknown = set(changes) - set(CONFIG_COLUMNS)
+        if unknown:
+            raise ValueError(
+                f"unknown field(s) {sorted(unknown)}; valid: {', '.join(CONFIG_COLUMNS)}"
+            )
+        return dataclasses.replace(self, **changes)
+
+    def infeasibility(self) -> str:
+        """Why this design cannot be built ('' when it can)."""
+        return str(_core.check_config(self.row()))
+
+    @property
+    def num_pes(self) -> int:
+        return self.pe_rows * self.pe_cols
+
+    @classmethod
+    def from_scalesim_config(cls, path: str | Path) -> Accelerator:
+        """Reads a SCALE-Sim ``.cfg`` (``[architecture_presets]``)."""
+        return cls.from_row(_core.read_scalesim_config(str(path)))
+
+    @classmethod
+    def from_file(cls, path: str | Path, base: Accelerator | None = None) -> Accelerator:
+        """Reads a tldse ``key = value`` architecture file over ``base``."""
+        base = base or cls()
+        return cls.from_row(_core.read_arch_file(str(path), base.row()))
+
+
+def energy_table(
+    table: str | Path | EnergyTable | None = None,
+    overrides: Mapping[str, float] | None = None,
+) -> EnergyTable:
+    """``horowitz45`` (default), ``eyeriss``, a file path, or an EnergyTable."""
+    if table is None:
+        t = _core.EnergyTable("horowitz45")
+    elif isinstance(table, _core.EnergyTable):
+        t = table
+    elif str(table) in ("horowitz45", "default", "eyeriss"):
+        t = _core.EnergyTable(str(table))
+    else:
+        t = _core.EnergyTable.from_file(str(table))
+    for key, value in (overrides or {}).items():
+        t.set(key, float(value))
+    return t
+
+
+def config_table(
+    configs: Iterable[Accelerator] | npt.ArrayLike | Any,
+) -> npt.NDArray[np.float64]:
+    """Converts designs to the (n, 15) float64 config table.
+
+    Accepts a list of Accelerator, a pandas DataFrame with config-column names
+    (missing columns take the Accelerator defaults; ``dataflow`` may be text), or a
+    numeric array with the 15 columns in order.
+    """
+    if isinstance(configs, Accelerator):
+        return configs.row()[None, :]
+    if hasattr(configs, "columns") and hasattr(configs, "to_numpy"):
+        return _frame_to_table(configs)
+    if isinstance(configs, np.ndarray):
+        arr = configs
+    else:
+        items = list(configs)
+        if items and all(isinstance(x, Accelerator) for x in items):
+            return np.stack([x.row() for x in items])
+        arr = np.asarray(items)
+    if arr.dtype.kind not in "fiub":
+        raise ValueError("configs must be numeric (or a DataFrame / list of Accelerator)")
+    arr = np.asarray(arr, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2 or arr.shape[1] != len(CONFIG_COLUMNS):
+        raise ValueError(
+            f"configs must have shape (n, {len(CONFIG_COLUMNS)}) with columns "
+            f"{', '.join(CONFIG_COLUMNS)}; got {arr.shape}"
+        )
+    return np.ascontiguousarray(arr)
+
+
+def _frame_to_table(df: Any) -> npt.NDArray[np.float64]:
+    unknown = [c for c in df.columns if c not in CONFIG_COLUMNS]
+    if unknown:
+        raise ValueError(
+            f"unknown config column(s) {unknown}; valid: {', '.join(CONFIG_COLUMNS)}"
+        )
+    defaults = Accelerator().row()
+    out = np.repeat(defaults[None, :], len(df), axis=0)
+    for j, name in enumerate(CONFIG_COLUMNS):
+        if name not in df.columns:
+            continue
+        col = df[name].to_numpy()
+        if name == "dataflow" and col.dtype.kind in "OUS":
+            codes = []
+            for v in col:
+                if str(v) not in DATAFLOWS:
+                    raise ValueError(
+                        f"dataflow must be one of {', '.join(DATAFLOWS)}; got {v!r}"
+                    )
+                codes.append(DATAFLOWS.index(str(v)))  # type: ignore[arg-type]
+            out[:, j] = codes
+        else:
+            try:
+                out[:, j] = np.asarray(col, dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"config column {name} must be numeric") from exc
+    return out

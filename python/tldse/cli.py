@@ -1,0 +1,223 @@
+"""The ``tldse`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from tldse import __version__
+from tldse.arch import Accelerator
+from tldse.sim import SimulationReport, simulate
+from tldse.workloads import Workload, get, names
+
+# Wide enough for the per-layer table when output is piped (rich defaults to 80).
+console = Console(width=None if sys.stdout.isatty() else 160)
+
+
+class CliError(Exception):
+    """A user error: printed as one line, exit status 2."""
+
+
+def _workload(spec: str, batch: int) -> Workload:
+    if Path(spec).exists():
+        wl = Workload.read(spec)
+        return wl.with_batch(batch) if batch != 1 else wl
+    try:
+        return get(spec, batch=batch)
+    except ValueError as exc:
+        raise CliError(f"{exc} (or give a topology file path)") from exc
+
+
+def _accelerator(args: argparse.Namespace) -> Accelerator:
+    if args.config and args.arch:
+        raise CliError("give either --config or --arch, not both")
+    acc = Accelerator()
+    if args.config:
+        acc = Accelerator.from_scalesim_config(args.config)
+    if args.arch:
+        acc = Accelerator.from_file(args.arch)
+    changes: dict[str, object] = {}
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise CliError(f"--set expects KEY=VALUE, got {item!r}")
+        key = key.strip()
+        if key == "dataflow":
+            changes[key] = value.strip()
+        elif key == "multicast":
+            changes[key] = value.strip().lower() in ("1", "true", "on", "yes")
+        else:
+            try:
+                num = float(value)
+            except ValueError as exc:
+                raise CliError(f"--set {key}: expected a number, got {value!r}") from exc
+            changes[key] = int(num) if num.is_integer() else num
+    acc = acc.replace(**changes)
+    why = acc.infeasibility()
+    if why:
+        raise CliError(f"infeasible architecture: {why}")
+    return acc
+
+
+def _print_report(rep: SimulationReport) -> None:
+    a = rep.accelerator
+    console.print(
+        f"[bold]{rep.workload}[/] on {a.pe_rows}x{a.pe_cols} {a.dataflow}, "
+        f"GLB {a.glb_bytes / 1024:g} KiB, DRAM {a.dram_bw_bytes_per_cycle:g} B/cycle, "
+        f"{a.clock_mhz:g} MHz, energy table {rep.energy_table}, "
+        f"area {rep.area_um2 / 1e6:.3f} mm^2"
+    )
+    t = Table(show_lines=False)
+    for col in ("layer", "count", "MACs", "compute cyc", "stall cyc", "latency cyc",
+                "util", "energy uJ", "DRAM rd", "DRAM wr", "status"):  # fmt: skip
+        t.add_column(col, justify="left" if col in ("layer", "status") else "right")
+    for layer in rep.layers:
+        m, acc = layer.metrics, layer.accesses
+        t.add_row(
+            layer.name,
+            str(layer.count),
+            f"{m['macs']:,.0f}",
+            f"{m['compute_cycles']:,.0f}",
+            f"{m['stall_cycles']:,.0f}",
+            f"{m['latency_cycles']:,.0f}",
+            f"{m['utilization']:.3f}",
+            f"{m['energy_pj'] / 1e6:,.2f}",
+            f"{acc['dram_reads']:,.0f}",
+            f"{acc['dram_writes']:,.0f}",
+            layer.status,
+        )
+    console.print(t)
+    if rep.ok:
+        console.print(
+            f"total: {rep.latency_cycles:,.0f} cycles = {rep.latency_s * 1e3:.3f} ms, "
+            f"{rep.energy_pj / 1e6:,.1f} uJ, {rep.total('macs'):,.0f} MACs"
+        )
+    else:
+        console.print("[yellow]some layers are infeasible on this design (status)[/]")
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    wl = _workload(args.workload, args.batch)
+    acc = _accelerator(args)
+    rep = simulate(acc, wl, energy=args.energy_table)
+    if args.format == "table":
+        _print_report(rep)
+    else:
+        df = rep.to_pandas()
+        if args.format == "csv":
+            sys.stdout.write(df.to_csv(index=False))
+        else:
+            sys.stdout.write(
+                json.dumps(
+                    {
+                        "workload": rep.workload,
+                        "accelerator": {
+                            k: getattr(acc, k) for k in acc.__dataclass_fields__
+                        },
+                        "energy_table": rep.energy_table,
+                        "area_um2": rep.area_um2,
+                        "layers": df.to_dict(orient="records"),
+                    },
+                    indent=2,
+                )
+                + "\n"
+            )
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from tldse.bench import run_bench
+
+    flows = [f.strip() for f in args.dataflow.split(",") if f.strip()]
+    for f in flows:
+        if f not in ("ws", "os", "is"):
+            raise CliError(f"--dataflow: {f!r} is not one of ws, os, is")
+    if args.configs < 1:
+        raise CliError("--configs must be >= 1")
+    for f in flows:
+        r = run_bench(f, args.configs, args.threads, args.repeat)
+        console.print(
+            f"dataflow={r.dataflow} configs={r.configs} layers={r.layers} "
+            f"threads={r.threads} seconds={r.seconds:.4f} "
+            f"evaluations_per_second={r.evaluations_per_second:.0f}",
+            highlight=False,
+        )
+    return 0
+
+
+def _add_arch_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", help="SCALE-Sim .cfg file ([architecture_presets])")
+    p.add_argument("--arch", help="tldse architecture file (key = value lines)")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override one field, e.g. --set pe_rows=32 --set dataflow=os (repeatable)",
+    )
+    p.add_argument(
+        "--energy-table",
+        default="horowitz45",
+        help="horowitz45 (default), eyeriss, or a key = value file",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tldse",
+        description="Design space exploration of DNN accelerators.",
+    )
+    parser.add_argument("--version", action="version", version=f"tldse {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "simulate",
+        help="simulate one design on a workload (default: resnet50 on a 16x16 ws array)",
+        description="Per-layer latency, energy and accesses of one design. With no "
+        "arguments: ResNet-50 (batch 1) on the default Accelerator (16x16 ws, 128 KiB "
+        "GLB, 16 B/cycle DRAM, 8-bit, 1 GHz).",
+    )
+    p.add_argument(
+        "--workload",
+        default="resnet50",
+        help=f"zoo name ({', '.join(names())}) or a topology file (default resnet50)",
+    )
+    p.add_argument("--batch", type=int, default=1, help="batch size (default 1)")
+    _add_arch_args(p)
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.set_defaults(func=cmd_simulate)
+
+    b = sub.add_parser(
+        "bench",
+        help="measure evaluate() throughput on this machine",
+        description="Times tldse.evaluate over ResNet-50's conv layers x N random "
+        "designs and prints evaluations_per_second for each dataflow.",
+    )
+    b.add_argument("--configs", type=int, default=10_000, help="random designs (10000)")
+    b.add_argument("--dataflow", default="ws,os,is", help="comma list (ws,os,is)")
+    b.add_argument("--threads", type=int, default=0, help="0 = all cores (default)")
+    b.add_argument("--repeat", type=int, default=3, help="best of R timed runs (3)")
+    b.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args))
+    except (CliError, ValueError, OSError) as exc:
+        console.print(f"tldse: error: {exc}", style="red", highlight=False, soft_wrap=True)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
