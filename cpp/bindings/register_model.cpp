@@ -36,26 +36,25 @@ py::dict evaluate(const CArray<double>& configs, const CArray<double>& layers,
                   const EnergyTable& table, int threads, bool per_network) {
     auto archs = configs_from(configs);
     auto lays = layers_from(layers);
-    BatchOutput out;
+    const py::ssize_t nc = static_cast<py::ssize_t>(archs.size());
+    const py::ssize_t nl = per_network ? 1 : static_cast<py::ssize_t>(lays.size());
+    // Allocate the result arrays first so that C++ writes into them directly.
+    py::array_t<double> values({static_cast<py::ssize_t>(kNumResultFields), nc, nl});
+    py::array_t<std::int32_t> status({nc, nl});
+    py::array_t<double> area(nc);
+    const BatchView view{values.mutable_data(), status.mutable_data(), area.mutable_data()};
     {
         py::gil_scoped_release release;
-        out = evaluate_batch(archs, lays, table, threads, per_network);
+        evaluate_batch_into(archs, lays, table, threads, per_network, view);
     }
     py::dict d;
-    const py::ssize_t nc = out.n_configs, nl = out.n_layers;
     for (int f = 0; f < kNumResultFields; ++f) {
-        py::array_t<double> a(per_network ? std::vector<py::ssize_t>{nc}
-                                          : std::vector<py::ssize_t>{nc, nl});
-        std::copy(out.field(f), out.field(f) + nc * nl, a.mutable_data());
-        d[kResultFields[static_cast<std::size_t>(f)]] = std::move(a);
+        py::array field = values[py::int_(f)];  // a view, no copy
+        d[kResultFields[static_cast<std::size_t>(f)]] =
+            per_network ? field.attr("reshape")(nc) : field;
     }
-    py::array_t<std::int32_t> st(per_network ? std::vector<py::ssize_t>{nc}
-                                             : std::vector<py::ssize_t>{nc, nl});
-    std::copy(out.status.begin(), out.status.end(), st.mutable_data());
-    d["status"] = std::move(st);
-    py::array_t<double> area(nc);
-    std::copy(out.area_um2.begin(), out.area_um2.end(), area.mutable_data());
-    d["area_um2"] = std::move(area);
+    d["status"] = per_network ? status.attr("reshape")(nc) : py::object(status);
+    d["area_um2"] = area;
     return d;
 }
 

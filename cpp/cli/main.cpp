@@ -49,8 +49,9 @@ output:
 columns (one row per layer; counts are element accesses, summed over all tensors):
   layer, count, status, macs, compute_cycles (array fill/drain included; equals
   SCALE-Sim v2's total cycles for ws/os/is), stall_cycles (latency - compute),
-  latency_cycles = max(compute, DRAM bytes / DRAM bandwidth, GLB bytes / GLB bandwidth),
-  utilization = macs / (compute_cycles x PEs), energy_pj, dram_reads, dram_writes,
+  latency_cycles = max(compute, ceil(DRAM bytes / DRAM bandwidth),
+  ceil(GLB bytes / GLB bandwidth)),
+  utilization = macs / ((compute_cycles + 1) x PEs), energy_pj, dram_reads, dram_writes,
   glb_reads, glb_writes, noc_transfers, rf_reads, rf_writes, dram_weight_reads,
   dram_input_reads, dram_output_reads, dram_output_writes, dram_bytes.
   json adds the architecture, the area and per-level/per-tensor energy.
@@ -141,7 +142,9 @@ Row total_row(const std::vector<Row>& rows, const tldse::Arch& arch) {
     t.r.compute_cycles = sum[1];
     t.r.stall_cycles = sum[2];
     t.r.latency_cycles = sum[3];
-    t.r.utilization = sum[0] / (sum[1] * static_cast<double>(arch.num_pes()));
+    double layers_run = 0;
+    for (const auto& row : rows) layers_run += static_cast<double>(row.count);
+    t.r.utilization = sum[0] / ((sum[1] + layers_run) * static_cast<double>(arch.num_pes()));
     t.r.energy_pj = sum[5];
     t.r.accesses.reads[tldse::kDram] = {sum[13], sum[14], sum[15]};
     t.r.accesses.writes[tldse::kDram] = {0, 0, sum[16]};

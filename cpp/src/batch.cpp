@@ -78,16 +78,25 @@ void store(const LayerResult& r, double weight, double* acc) {
 
 BatchOutput evaluate_batch(const std::vector<Arch>& configs, const std::vector<Layer>& layers,
                            const EnergyTable& table, int threads, bool per_network) {
-    table.validate();
     BatchOutput out;
     out.n_configs = static_cast<std::int64_t>(configs.size());
+    out.n_layers = per_network ? 1 : static_cast<std::int64_t>(layers.size());
+    out.values.assign(static_cast<std::size_t>(kNumResultFields * out.n_configs * out.n_layers), 0.0);
+    out.status.assign(static_cast<std::size_t>(out.n_configs * out.n_layers), 0);
+    out.area_um2.assign(static_cast<std::size_t>(out.n_configs), 0.0);
+    evaluate_batch_into(configs, layers, table, threads, per_network,
+                        BatchView{out.values.data(), out.status.data(), out.area_um2.data()});
+    return out;
+}
+
+void evaluate_batch_into(const std::vector<Arch>& configs, const std::vector<Layer>& layers,
+                         const EnergyTable& table, int threads, bool per_network,
+                         const BatchView& out) {
+    table.validate();
+    const std::int64_t nc = static_cast<std::int64_t>(configs.size());
     const std::int64_t m = static_cast<std::int64_t>(layers.size());
-    out.n_layers = per_network ? 1 : m;
-    const std::int64_t nc = out.n_configs, nl = out.n_layers;
-    out.values.assign(static_cast<std::size_t>(kNumResultFields * nc * nl), 0.0);
-    out.status.assign(static_cast<std::size_t>(nc * nl), 0);
-    out.area_um2.assign(static_cast<std::size_t>(nc), 0.0);
-    if (nc == 0 || m == 0) return out;
+    const std::int64_t nl = per_network ? 1 : m;
+    if (nc == 0 || m == 0) return;
 
     // Warm the tiling cache once per layer so that workers only read it.
     std::vector<std::shared_ptr<const std::vector<GlbTile>>> warm;
@@ -99,7 +108,7 @@ BatchOutput evaluate_batch(const std::vector<Arch>& configs, const std::vector<L
         double acc[kNumResultFields];
         for (std::int64_t i = begin; i < end; ++i) {
             const Arch& a = configs[static_cast<std::size_t>(i)];
-            out.area_um2[static_cast<std::size_t>(i)] = table.area_um2(a);
+            out.area_um2[i] = table.area_um2(a);
             const GlbCapacity cap = GlbCapacity::of(a);
             std::int32_t net_status = 0;
             std::fill(std::begin(acc), std::end(acc), 0.0);
@@ -117,25 +126,28 @@ BatchOutput evaluate_batch(const std::vector<Arch>& configs, const std::vector<L
                 const auto st = static_cast<std::int32_t>(r.status);
                 if (!per_network) {
                     for (int f = 0; f < kNumResultFields; ++f) {
-                        out.values[static_cast<std::size_t>((f * nc + i) * nl + j)] = acc[f];
+                        out.values[(f * nc + i) * nl + j] = acc[f];
                     }
-                    out.status[static_cast<std::size_t>(i * nl + j)] = st;
+                    out.status[i * nl + j] = st;
                 } else if (net_status == 0 && st != 0) {
                     net_status = st;
                 }
             }
             if (per_network) {
-                // Network utilization: total MACs over total PE-cycles of compute.
-                acc[4] = acc[5] / (acc[1] * static_cast<double>(a.num_pes()));
+                // Network utilization: total MACs over total busy PE-cycles (each layer's
+                // busy cycles are compute_cycles + 1; see cost_model.cpp).
+                double layers_run = 0;
+                for (const auto& L : layers) layers_run += static_cast<double>(L.count);
+                acc[4] = acc[5] / ((acc[1] + layers_run) * static_cast<double>(a.num_pes()));
                 if (net_status != 0) {
                     for (int f = 0; f < kNumResultFields; ++f) {
                         if (f != 5) acc[f] = nan;
                     }
                 }
                 for (int f = 0; f < kNumResultFields; ++f) {
-                    out.values[static_cast<std::size_t>(f * nc + i)] = acc[f];
+                    out.values[f * nc + i] = acc[f];
                 }
-                out.status[static_cast<std::size_t>(i)] = net_status;
+                out.status[i] = net_status;
             }
         }
     };
@@ -144,7 +156,7 @@ BatchOutput evaluate_batch(const std::vector<Arch>& configs, const std::vector<L
     nt = static_cast<int>(std::min<std::int64_t>(nt, nc));
     if (nt <= 1) {
         work(0, nc);
-        return out;
+        return;
     }
     // Dynamic chunks keep threads busy when configs differ in cost.
     std::atomic<std::int64_t> next{0};
@@ -168,7 +180,6 @@ BatchOutput evaluate_batch(const std::vector<Arch>& configs, const std::vector<L
     }
     for (auto& th : pool) th.join();
     if (error) std::rethrow_exception(error);
-    return out;
 }
 
 }  // namespace tldse

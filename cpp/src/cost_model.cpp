@@ -131,10 +131,12 @@ LayerResult evaluate_layer(const Arch& a, const Layer& L, const EnergyTable& tab
         const double b = tn == kWeight ? bw_w : tn == kInput ? bw_i : bw_o;
         glb_bytes += (A.reads[kGlb][tn] + A.writes[kGlb][tn]) * b;
     }
-    res.latency_cycles =
-        std::max({res.compute_cycles, dram_bytes / a.dram_bw, glb_bytes / a.glb_bw});
+    // Whole cycles: a transfer that needs part of a cycle occupies all of it.
+    res.latency_cycles = std::max({res.compute_cycles, std::ceil(dram_bytes / a.dram_bw),
+                                   std::ceil(glb_bytes / a.glb_bw)});
     res.stall_cycles = res.latency_cycles - res.compute_cycles;
-    res.utilization = macs / (res.compute_cycles * static_cast<double>(a.num_pes()));
+    // Busy cycles are compute_cycles + 1 (SCALE-Sim counts the last cycle's index).
+    res.utilization = macs / ((res.compute_cycles + 1) * static_cast<double>(a.num_pes()));
 
     // --- energy -------------------------------------------------------------------------
     const double bits[3] = {static_cast<double>(a.weight_bits), static_cast<double>(a.act_bits),

@@ -18,6 +18,15 @@ inline constexpr std::array<const char*, 15> kResultFields = {
     "rf_reads", "rf_writes", "dram_bytes", "leakage_energy_pj"};
 inline constexpr int kNumResultFields = static_cast<int>(kResultFields.size());
 
+// Where evaluate_batch writes: caller-owned buffers of
+// values [kNumResultFields][n_configs][n_layers], status [n_configs][n_layers] and
+// area_um2 [n_configs] (n_layers = 1 when reduced per network).
+struct BatchView {
+    double* values = nullptr;
+    std::int32_t* status = nullptr;
+    double* area_um2 = nullptr;
+};
+
 struct BatchOutput {
     std::int64_t n_configs = 0;
     std::int64_t n_layers = 0;  // 1 when reduced per network
@@ -36,6 +45,10 @@ std::vector<Layer> parse_layers(const std::int64_t* data, std::int64_t m, std::i
 // the network utilization is total MACs / (total compute cycles x PEs).
 BatchOutput evaluate_batch(const std::vector<Arch>& configs, const std::vector<Layer>& layers,
                            const EnergyTable& table, int threads, bool per_network);
+// The same, writing into caller-owned buffers (no copy; used by the Python bindings).
+void evaluate_batch_into(const std::vector<Arch>& configs, const std::vector<Layer>& layers,
+                         const EnergyTable& table, int threads, bool per_network,
+                         const BatchView& out);
 
 int default_threads() noexcept;
 
