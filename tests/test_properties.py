@@ -33,8 +33,10 @@ def layers(draw: st.DrawFn) -> tldse.Layer:
     groups = c if kind == "dwconv" else draw(st.sampled_from([1, 1, 2]))
     if c % groups:
         groups = 1
-    k = c * draw(st.integers(1, 2)) if kind == "dwconv" else groups * draw(
-        st.integers(1, 64)
+    k = (
+        c * draw(st.integers(1, 2))
+        if kind == "dwconv"
+        else groups * draw(st.integers(1, 64))
     )
     return tldse.Layer.conv(
         "c", c=c, k=k, h=h, w=draw(st.integers(r, 40)), r=r, stride=stride,
@@ -62,11 +64,16 @@ def accelerators(draw: st.DrawFn) -> tldse.Accelerator:
 
 def _one(acc: tldse.Accelerator, layer: tldse.Layer) -> dict[str, float]:
     ev = tldse.evaluate([acc], [layer])
-    return {k: float(v[0, 0]) if v.ndim == 2 else float(v[0]) for k, v in ev.arrays.items()}
+    return {
+        k: float(v[0, 0]) if v.ndim == 2 else float(v[0]) for k, v in ev.arrays.items()
+    }
 
 
 @SETTINGS
-@given(st.lists(accelerators(), min_size=1, max_size=6), st.lists(layers(), min_size=1, max_size=5))
+@given(
+    st.lists(accelerators(), min_size=1, max_size=6),
+    st.lists(layers(), min_size=1, max_size=5),
+)
 def test_batch_equals_loop_of_single_evaluations(
     accs: list[tldse.Accelerator], lays: list[tldse.Layer]
 ) -> None:
@@ -87,7 +94,10 @@ def test_batch_equals_loop_of_single_evaluations(
 
 
 @SETTINGS
-@given(st.lists(accelerators(), min_size=1, max_size=5), st.lists(layers(), min_size=1, max_size=4))
+@given(
+    st.lists(accelerators(), min_size=1, max_size=5),
+    st.lists(layers(), min_size=1, max_size=4),
+)
 def test_per_network_is_the_count_weighted_sum(
     accs: list[tldse.Accelerator], lays: list[tldse.Layer]
 ) -> None:
@@ -97,7 +107,9 @@ def test_per_network_is_the_count_weighted_sum(
     w = np.array([x.count for x in lays], dtype=float)
     ok = (per_layer["status"] == 0).all(axis=1)
     for f in ("latency_cycles", "energy_pj", "dram_reads", "compute_cycles"):
-        np.testing.assert_allclose(net[f][ok], (per_layer[f] * w).sum(axis=1)[ok], rtol=1e-12)
+        np.testing.assert_allclose(
+            net[f][ok], (per_layer[f] * w).sum(axis=1)[ok], rtol=1e-12
+        )
     assert np.all(net["status"][ok] == 0) and np.all(net["status"][~ok] != 0)
 
 
@@ -129,9 +141,11 @@ def test_larger_glb_never_raises_dram_traffic(
     if small["status"] == 0:
         assert big["status"] == 0
         assert big["dram_bytes"] <= small["dram_bytes"]
-        assert big["dram_reads"] + big["dram_writes"] <= small["dram_reads"] + small[
-            "dram_writes"
-        ] or big["dram_bytes"] < small["dram_bytes"]
+        assert (
+            big["dram_reads"] + big["dram_writes"]
+            <= small["dram_reads"] + small["dram_writes"]
+            or big["dram_bytes"] < small["dram_bytes"]
+        )
 
 
 @SETTINGS

@@ -1,4 +1,4 @@
-"""compute_cycles must equal SCALE-Sim v2's total cycles exactly (issue: simulator core).
+"""compute_cycles must equal SCALE-Sim v2's total cycles exactly (simulator core issue).
 
 The golden file tests/golden/scalesim_cycles.csv was produced by running SCALE-Sim 2.0.2
 (PyPI ``scalesim``) with memory that never stalls; its header says exactly how
@@ -22,7 +22,9 @@ from .conftest import GOLDEN
 ROWS = [
     row
     for row in csv.DictReader(
-        line for line in (GOLDEN / "scalesim_cycles.csv").open() if not line.startswith("#")
+        line
+        for line in (GOLDEN / "scalesim_cycles.csv").open()
+        if not line.startswith("#")
     )
 ]
 CONV_HEADER = (
@@ -117,10 +119,12 @@ def test_binary_agrees_with_scalesim(tmp_path: Path, tldse_sim: str) -> None:
         )
         topo = tmp_path / "t.csv"
         topo.write_text(
-            "\n".join([CONV_HEADER] + [_topology_line(r, i) for i, r in enumerate(rows)])
+            "\n".join(
+                [CONV_HEADER] + [_topology_line(r, i) for i, r in enumerate(rows)]
+            )
         )
         out = subprocess.run(
-            [tldse_sim, "--config", str(cfg), "--topology", str(topo), "--format", "csv"],
+            [tldse_sim, "--config", cfg, "--topology", topo, "--format", "csv"],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         lines = list(csv.DictReader(out.stdout.splitlines()))

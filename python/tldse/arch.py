@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -88,7 +88,8 @@ class Accelerator:
         unknown = set(changes) - set(CONFIG_COLUMNS)
         if unknown:
             raise ValueError(
-                f"unknown field(s) {sorted(unknown)}; valid: {', '.join(CONFIG_COLUMNS)}"
+                f"unknown field(s) {sorted(unknown)}; "
+                f"valid: {', '.join(CONFIG_COLUMNS)}"
             )
         return dataclasses.replace(self, **changes)
 
@@ -106,7 +107,9 @@ class Accelerator:
         return cls.from_row(_core.read_scalesim_config(str(path)))
 
     @classmethod
-    def from_file(cls, path: str | Path, base: Accelerator | None = None) -> Accelerator:
+    def from_file(
+        cls, path: str | Path, base: Accelerator | None = None
+    ) -> Accelerator:
         """Reads a tldse ``key = value`` architecture file over ``base``."""
         base = base or cls()
         return cls.from_row(_core.read_arch_file(str(path), base.row()))
@@ -146,12 +149,14 @@ def config_table(
     if isinstance(configs, np.ndarray):
         arr = configs
     else:
-        items = list(configs)
+        items = list(cast(Iterable[Any], configs))
         if items and all(isinstance(x, Accelerator) for x in items):
             return np.stack([x.row() for x in items])
         arr = np.asarray(items)
     if arr.dtype.kind not in "fiub":
-        raise ValueError("configs must be numeric (or a DataFrame / list of Accelerator)")
+        raise ValueError(
+            "configs must be numeric (or a DataFrame / list of Accelerator)"
+        )
     arr = np.asarray(arr, dtype=np.float64)
     if arr.ndim == 1:
         arr = arr[None, :]
@@ -182,7 +187,7 @@ def _frame_to_table(df: Any) -> npt.NDArray[np.float64]:
                     raise ValueError(
                         f"dataflow must be one of {', '.join(DATAFLOWS)}; got {v!r}"
                     )
-                codes.append(DATAFLOWS.index(str(v)))  # type: ignore[arg-type]
+                codes.append(DATAFLOWS.index(str(v)))
             out[:, j] = codes
         else:
             try:

@@ -20,7 +20,7 @@ def random_configs(n: int, dataflow: str, seed: int = 0) -> npt.NDArray[np.float
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
     rng = np.random.default_rng(seed)
-    base = Accelerator(dataflow=dataflow).row()  # type: ignore[arg-type]
+    base = Accelerator(dataflow=dataflow).row()
     t = np.repeat(base[None, :], n, axis=0)
     cols = {name: i for i, name in enumerate(_core.config_columns)}
     t[:, cols["pe_rows"]] = 2 ** rng.integers(2, 8, n)

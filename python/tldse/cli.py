@@ -56,7 +56,9 @@ def _accelerator(args: argparse.Namespace) -> Accelerator:
             try:
                 num = float(value)
             except ValueError as exc:
-                raise CliError(f"--set {key}: expected a number, got {value!r}") from exc
+                raise CliError(
+                    f"--set {key}: expected a number, got {value!r}"
+                ) from exc
             changes[key] = int(num) if num.is_integer() else num
     acc = acc.replace(**changes)
     why = acc.infeasibility()
@@ -177,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "simulate",
-        help="simulate one design on a workload (default: resnet50 on a 16x16 ws array)",
+        help="simulate one design on a workload (default: resnet50, 16x16 ws)",
         description="Per-layer latency, energy and accesses of one design. With no "
         "arguments: ResNet-50 (batch 1) on the default Accelerator (16x16 ws, 128 KiB "
         "GLB, 16 B/cycle DRAM, 8-bit, 1 GHz).",
@@ -215,7 +217,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except (CliError, ValueError, OSError) as exc:
-        console.print(f"tldse: error: {exc}", style="red", highlight=False, soft_wrap=True)
+        console.print(
+            f"tldse: error: {exc}", style="red", highlight=False, soft_wrap=True
+        )
         return 2
 
 

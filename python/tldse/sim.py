@@ -1,4 +1,4 @@
-"""Typed facade over the C++ core: ``evaluate`` (batch) and ``simulate`` (one design)."""
+"""Typed facade over the C++ core: ``evaluate`` (batch), ``simulate`` (one design)."""
 
 from __future__ import annotations
 
@@ -197,7 +197,9 @@ def simulate(
                 status=STATUS_NAMES[int(d["status"])],
                 metrics={k: float(d[k]) for k in _METRICS},
                 accesses=_accesses(d["accesses"]),
-                energy_breakdown_pj={str(k): float(v) for k, v in d["energy_breakdown"].items()},
+                energy_breakdown_pj={
+                    str(k): float(v) for k, v in d["energy_breakdown"].items()
+                },
                 tiling=dict(d["tiling"]),
             )
         )

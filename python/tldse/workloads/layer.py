@@ -49,7 +49,9 @@ class Layer:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {self.kind!r}")
+            raise ValueError(
+                f"kind must be one of {', '.join(KINDS)}; got {self.kind!r}"
+            )
         for col in LAYER_COLUMNS[1:]:
             v = getattr(self, col)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
@@ -84,7 +86,10 @@ class Layer:
         n: int = 1,
         count: int = 1,
     ) -> Layer:
-        """A conv from its input size, with the usual floor((H + 2pad - D(R-1) - 1)/S) + 1."""
+        """A conv from its input size.
+
+        Output size ``p = floor((h + 2 pad - dilation (r - 1) - 1) / stride) + 1``.
+        """
         w = h if w is None else w
         s = r if s is None else s
         p = (h + 2 * pad - dilation * (r - 1) - 1) // stride + 1
@@ -104,7 +109,15 @@ class Layer:
 
     @property
     def macs(self) -> int:
-        return self.n * self.p * self.q * self.k * (self.c // self.groups) * self.r * self.s
+        return (
+            self.n
+            * self.p
+            * self.q
+            * self.k
+            * (self.c // self.groups)
+            * self.r
+            * self.s
+        )
 
     def row(self) -> list[int]:
         return [KINDS.index(self.kind)] + [
@@ -157,7 +170,11 @@ class Workload:
             raise ValueError(
                 f"a layer table has shape (m, {len(LAYER_COLUMNS)}), got {arr.shape}"
             )
-        names = list(names) if names is not None else [f"layer{i + 1}" for i in range(len(arr))]
+        names = (
+            list(names)
+            if names is not None
+            else [f"layer{i + 1}" for i in range(len(arr))]
+        )
         layers = []
         for nm, row in zip(names, arr, strict=True):
             kind_code = int(row[0])
