@@ -189,7 +189,13 @@ void print_table(const std::vector<Row>& rows, const tldse::Arch& arch,
         auto v = numbers(row);
         std::ostringstream util;
         util << std::fixed << std::setprecision(3) << v[4];
-        std::cout << std::left << std::setw(16) << row.name.substr(0, 15) << std::right
+        std::string shown = row.name.substr(0, 15);
+        // Do not cut a UTF-8 character in half.
+        while (!shown.empty() && shown.size() < row.name.size() &&
+               (static_cast<unsigned char>(row.name[shown.size()]) & 0xC0) == 0x80) {
+            shown.pop_back();
+        }
+        std::cout << std::left << std::setw(16) << shown << std::right
                   << std::setw(13) << row.count << std::setw(13) << fmt_num(v[0]) << std::setw(13)
                   << fmt_num(v[1]) << std::setw(13) << fmt_num(v[2]) << std::setw(13)
                   << fmt_num(v[3]) << std::setw(13) << (std::isnan(v[4]) ? "nan" : util.str())

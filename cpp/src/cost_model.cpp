@@ -8,7 +8,8 @@ namespace tldse {
 
 namespace {
 
-double cdiv(std::int64_t a, std::int64_t b) { return static_cast<double>((a + b - 1) / b); }
+// Exact for whole numbers below 2^53, which Layer::validate guarantees.
+double cdiv(double a, double b) { return std::ceil(a / b); }
 
 LayerResult failed(Status s, double macs) {
     const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -33,9 +34,10 @@ double Accesses::level_writes(int level) const {
 }
 
 SystolicDims systolic_dims(Dataflow df, const Layer& L) {
-    const std::int64_t px = L.n * L.p * L.q;
-    const std::int64_t win = L.r * L.s * L.c_per_group();
-    const std::int64_t nf = L.k_per_group();
+    const double px = static_cast<double>(L.n) * static_cast<double>(L.p) * static_cast<double>(L.q);
+    const double win = static_cast<double>(L.r) * static_cast<double>(L.s) *
+                       static_cast<double>(L.c_per_group());
+    const double nf = static_cast<double>(L.k_per_group());
     switch (df) {
         case Dataflow::os: return {px, nf, win};
         case Dataflow::ws: return {win, nf, px};
@@ -50,9 +52,10 @@ SystolicDims systolic_dims(Dataflow df, const Layer& L) {
 // (rows - 1) + (cols - 1) cycles of skew; ws and is first load the stationary operand
 // (rows cycles). SCALE-Sim reports the index of the last busy cycle, hence the - 1.
 double systolic_cycles(Dataflow df, const SystolicDims& d, std::int64_t rows, std::int64_t cols) {
-    const double folds = cdiv(d.sr, rows) * cdiv(d.sc, cols);
-    const double fill = df == Dataflow::os ? 0.0 : static_cast<double>(rows);
-    const double per_fold = fill + static_cast<double>(rows + cols + d.t - 2);
+    const double r = static_cast<double>(rows), c = static_cast<double>(cols);
+    const double folds = cdiv(d.sr, r) * cdiv(d.sc, c);
+    const double fill = df == Dataflow::os ? 0.0 : r;
+    const double per_fold = fill + r + c + d.t - 2;
     return folds * per_fold - 1;
 }
 
@@ -77,12 +80,12 @@ LayerResult evaluate_layer(const Arch& a, const Layer& L, const EnergyTable& tab
     // --- compute: all groups run as one stream of folds --------------------------------
     const SystolicDims d = systolic_dims(a.dataflow, L);
     const double g = static_cast<double>(L.groups);
-    const double fr = cdiv(d.sr, a.pe_rows), fc = cdiv(d.sc, a.pe_cols);
+    const double fr = cdiv(d.sr, static_cast<double>(a.pe_rows));
+    const double fc = cdiv(d.sc, static_cast<double>(a.pe_cols));
     res.compute_cycles = g * (systolic_cycles(a.dataflow, d, a.pe_rows, a.pe_cols) + 1) - 1;
 
     // --- array-side traffic (GLB <-> array edge), elements ------------------------------
-    const double sr = static_cast<double>(d.sr), sc = static_cast<double>(d.sc),
-                 t = static_cast<double>(d.t);
+    const double sr = d.sr, sc = d.sc, t = d.t;
     double arr_w = 0, arr_i = 0, arr_o_w = 0, arr_o_r = 0;
     auto& rf_r = res.accesses.reads[kRf];
     auto& rf_w = res.accesses.writes[kRf];

@@ -41,6 +41,9 @@ void EnergyTable::set(const std::string& key, double v) {
     if (!std::isfinite(v) || v < 0) {
         throw std::invalid_argument(key + " must be a finite number >= 0");
     }
+    if ((key == "ref_bits" || key == "rf_ref_bytes" || key == "glb_ref_bytes") && v <= 0) {
+        throw std::invalid_argument(key + " must be > 0");
+    }
     if (key == "ref_bits") ref_bits = v;
     else if (key == "mac_pj") mac_pj = v;
     else if (key == "rf_pj") rf_pj = v;
@@ -78,10 +81,14 @@ EnergyTable EnergyTable::from_file(const std::string& path) {
         try {
             t.set(kv.key, v);
         } catch (const std::invalid_argument& e) {
-            throw std::invalid_argument(path + ":" + std::to_string(kv.line) + ": " + e.what());
+            throw std::invalid_argument(printable(path + ":" + std::to_string(kv.line) + ": " + e.what()));
         }
     }
-    t.validate();
+    try {
+        t.validate();
+    } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument(printable(path) + ": " + e.what());
+    }
     return t;
 }
 
@@ -97,7 +104,8 @@ double EnergyTable::glb_access_pj(double glb_bytes, double bits) const {
 
 double EnergyTable::area_um2(const Arch& a) const {
     const double pes = static_cast<double>(a.pe_rows) * static_cast<double>(a.pe_cols);
-    const double mac = mac_um2 * a.weight_bits * a.act_bits / (ref_bits * ref_bits);
+    // Areas are always given for 8-bit x 8-bit MACs, whatever the energy reference word.
+    const double mac = mac_um2 * a.weight_bits * a.act_bits / 64.0;
     return pes * (mac + rf_um2_per_byte * a.rf_bytes + noc_um2_per_pe) +
            glb_um2_per_byte * a.glb_bytes;
 }

@@ -5,11 +5,42 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
 namespace tldse {
+
+std::string printable(const std::string& s) {
+    // Keeps valid UTF-8 and printable ASCII; anything else becomes \xNN so that error
+    // messages are always valid text (Python decodes them as UTF-8).
+    std::string out;
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        const std::size_t len = c < 0x80 ? 1
+                                : (c >> 5) == 0x6 ? 2
+                                : (c >> 4) == 0xE ? 3
+                                : (c >> 3) == 0x1E ? 4
+                                                   : 0;
+        bool ok = len > 0 && i + len <= s.size() && (len > 1 || c >= 0x20 || c == '\t');
+        for (std::size_t j = 1; ok && j < len; ++j) {
+            ok = (static_cast<unsigned char>(s[i + j]) & 0xC0) == 0x80;
+        }
+        if (ok) {
+            out.append(s, i, len);
+            i += len;
+        } else {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02X", c);
+            out += buf;
+            ++i;
+        }
+    }
+    return out;
+}
 
 namespace {
 
@@ -33,13 +64,30 @@ std::string unquote(std::string s) {
 }
 
 [[noreturn]] void fail(const std::string& file, int line, const std::string& msg) {
-    throw std::invalid_argument(file + ":" + std::to_string(line) + ": " + msg);
+    throw std::invalid_argument(printable(file + ":" + std::to_string(line) + ": " + msg));
 }
 
 std::ifstream open(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw std::invalid_argument(path + ": cannot open file");
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+        throw std::invalid_argument(printable(path) + ": no such file");
+    }
+    if (!std::filesystem::is_regular_file(path, ec)) {
+        throw std::invalid_argument(printable(path) + ": not a regular file");
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::invalid_argument(printable(path) + ": cannot open file");
     return in;
+}
+
+// Reads one line, dropping a '\r' before the newline and a UTF-8 byte-order mark on the
+// first line.
+bool next_line(std::istream& in, std::string& line, int& line_no) {
+    if (!std::getline(in, line)) return false;
+    ++line_no;
+    if (line_no == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return true;
 }
 
 std::vector<std::string> split_csv(const std::string& line) {
@@ -66,8 +114,7 @@ std::vector<KeyValue> read_key_values(const std::string& path) {
     std::vector<KeyValue> out;
     std::string raw, section;
     int line_no = 0;
-    while (std::getline(in, raw)) {
-        ++line_no;
+    while (next_line(in, raw, line_no)) {
         std::string line = trim(raw);
         if (line.empty() || line[0] == '#' || line[0] == ';') continue;
         if (line.front() == '[') {
@@ -135,14 +182,13 @@ std::vector<NamedLayer> read_topology(const std::string& path, TopologyFormat* f
     std::string raw;
     int line_no = 0;
     std::vector<std::string> header;
-    while (std::getline(in, raw)) {
-        ++line_no;
+    while (next_line(in, raw, line_no)) {
         const std::string line = trim(raw);
         if (line.empty() || line[0] == '#') continue;
         header = split_csv(line);
         break;
     }
-    if (header.empty()) throw std::invalid_argument(path + ": empty topology file");
+    if (header.empty()) throw std::invalid_argument(printable(path) + ": empty topology file");
     std::vector<std::string> h;
     for (auto& f : header) h.push_back(lower(f));
 
@@ -161,21 +207,33 @@ std::vector<NamedLayer> read_topology(const std::string& path, TopologyFormat* f
              "(columns name, kind, n, k, c, p, q, r, s, ...)");
     }
     if (format) *format = fmt;
+    const int header_line = line_no;
+    if (fmt == TopologyFormat::tldse) {
+        for (std::size_t i = 0; i < h.size(); ++i) {
+            if (h[i] != "name" && h[i] != "kind" &&
+                std::find(kLayerColumns.begin(), kLayerColumns.end(), h[i]) == kLayerColumns.end()) {
+                std::string valid = "name, kind";
+                for (std::size_t j = 1; j < kLayerColumns.size(); ++j) {
+                    valid += std::string(", ") + kLayerColumns[j];
+                }
+                fail(path, header_line, "unknown column '" + header[i] + "' (valid: " + valid + ")");
+            }
+        }
+    }
 
     std::vector<NamedLayer> out;
-    while (std::getline(in, raw)) {
-        ++line_no;
+    while (next_line(in, raw, line_no)) {
         const std::string line = trim(raw);
         if (line.empty() || line[0] == '#') continue;
         auto f = split_csv(line);
         NamedLayer nl;
         if (fmt == TopologyFormat::scalesim_conv) {
             if (f.size() < 8) {
-                fail(path, line_no, "expected 8 fields (" + header[0] +
-                                        ", IFMAP Height, ..., Strides), got " +
-                                        std::to_string(f.size()));
+                fail(path, line_no, "field '" + header[f.size()] +
+                                        "' is missing (8 fields expected, got " +
+                                        std::to_string(f.size()) + ")");
             }
-            nl.name = f[0];
+            nl.name = printable(f[0]);
             const auto ih = parse_int(f[1], path, line_no, header[1]);
             const auto iw = parse_int(f[2], path, line_no, header[2]);
             const auto fh = parse_int(f[3], path, line_no, header[3]);
@@ -202,10 +260,12 @@ std::vector<NamedLayer> read_topology(const std::string& path, TopologyFormat* f
             l.q = (iw - fw + st - 1) / st + 1;
         } else if (fmt == TopologyFormat::scalesim_gemm) {
             if (f.size() < 4) {
-                fail(path, line_no, "expected 4 fields (Layer, M, N, K), got " +
-                                        std::to_string(f.size()));
+                static const char* names[4] = {"Layer", "M", "N", "K"};
+                fail(path, line_no, std::string("field '") + names[f.size()] +
+                                        "' is missing (4 fields expected: Layer, M, N, K; got " +
+                                        std::to_string(f.size()) + ")");
             }
-            nl.name = f[0];
+            nl.name = printable(f[0]);
             const auto m = parse_int(f[1], path, line_no, "M");
             const auto n = parse_int(f[2], path, line_no, "N");
             const auto k = parse_int(f[3], path, line_no, "K");
@@ -219,7 +279,7 @@ std::vector<NamedLayer> read_topology(const std::string& path, TopologyFormat* f
                 const std::string& col = h[i];
                 const std::string val = i < f.size() ? f[i] : std::string();
                 if (col == "name") {
-                    nl.name = val;
+                    nl.name = printable(val);
                     continue;
                 }
                 if (col == "kind") {
@@ -254,7 +314,7 @@ std::vector<NamedLayer> read_topology(const std::string& path, TopologyFormat* f
         }
         out.push_back(std::move(nl));
     }
-    if (out.empty()) throw std::invalid_argument(path + ": topology has no layers");
+    if (out.empty()) throw std::invalid_argument(printable(path) + ": topology has no layers");
     return out;
 }
 
@@ -263,7 +323,18 @@ Arch read_scalesim_config(const std::string& path) {
     a.weight_bits = a.act_bits = a.psum_bits = 8;
     a.rf_bytes = 3;  // one weight, one input and one partial sum per PE
     a.multicast = false;
-    double ifmap_kb = -1, filter_kb = -1, ofmap_kb = -1;
+    // SRAM sizes in KiB and the line each was given on (0 = not given).
+    double ifmap_kb = 0, filter_kb = 0, ofmap_kb = 0;
+    int ifmap_line = 0, filter_line = 0, ofmap_line = 0;
+    auto sram_kb = [&](const KeyValue& kv, int& line) {
+        const double kb = parse_number(kv.value, path, kv.line, kv.key);
+        if (!(kb > 0) || kb > 1099511627776.0) {  // (0, 2^40] KiB
+            fail(path, kv.line, "field '" + kv.key + "': must be in (0, 2^40] KiB, got '" +
+                                    kv.value + "'");
+        }
+        line = kv.line;
+        return kb;
+    };
     bool have_rows = false, have_cols = false, have_df = false;
     for (const auto& kv : read_key_values(path)) {
         if (kv.section != "architecture_presets") continue;
@@ -275,11 +346,11 @@ Arch read_scalesim_config(const std::string& path) {
             a.pe_cols = parse_int(kv.value, path, kv.line, kv.key);
             have_cols = true;
         } else if (key == "ifmapsramszkb") {
-            ifmap_kb = parse_number(kv.value, path, kv.line, kv.key);
+            ifmap_kb = sram_kb(kv, ifmap_line);
         } else if (key == "filtersramszkb") {
-            filter_kb = parse_number(kv.value, path, kv.line, kv.key);
+            filter_kb = sram_kb(kv, filter_line);
         } else if (key == "ofmapsramszkb") {
-            ofmap_kb = parse_number(kv.value, path, kv.line, kv.key);
+            ofmap_kb = sram_kb(kv, ofmap_line);
         } else if (key == "dataflow") {
             try {
                 a.dataflow = parse_dataflow(kv.value);
@@ -295,14 +366,16 @@ Arch read_scalesim_config(const std::string& path) {
             if (a.dram_bw <= 0) fail(path, kv.line, "field 'Bandwidth' must be > 0");
         }
     }
-    if (!have_rows) throw std::invalid_argument(path + ": [architecture_presets] ArrayHeight is missing");
-    if (!have_cols) throw std::invalid_argument(path + ": [architecture_presets] ArrayWidth is missing");
-    if (!have_df) throw std::invalid_argument(path + ": [architecture_presets] Dataflow is missing");
-    for (auto [name, kb] : {std::pair<const char*, double>{"IfmapSramSzkB", ifmap_kb},
-                            {"FilterSramSzkB", filter_kb},
-                            {"OfmapSramSzkB", ofmap_kb}}) {
-        if (kb < 0) throw std::invalid_argument(path + ": [architecture_presets] " + name + " is missing");
-        if (kb == 0) throw std::invalid_argument(path + ": [architecture_presets] " + name + " must be > 0");
+    if (!have_rows) throw std::invalid_argument(printable(path) + ": [architecture_presets] ArrayHeight is missing");
+    if (!have_cols) throw std::invalid_argument(printable(path) + ": [architecture_presets] ArrayWidth is missing");
+    if (!have_df) throw std::invalid_argument(printable(path) + ": [architecture_presets] Dataflow is missing");
+    for (auto [name, line] : {std::pair<const char*, int>{"IfmapSramSzkB", ifmap_line},
+                              {"FilterSramSzkB", filter_line},
+                              {"OfmapSramSzkB", ofmap_line}}) {
+        if (line == 0) {
+            throw std::invalid_argument(printable(path) + ": [architecture_presets] " + name +
+                                        " is missing");
+        }
     }
     a.glb_input_bytes = ifmap_kb * 1024;
     a.glb_weight_bytes = filter_kb * 1024;
@@ -373,7 +446,7 @@ Arch read_arch_file(const std::string& path, const Arch& base) {
     try {
         a.validate();
     } catch (const std::invalid_argument& e) {
-        throw std::invalid_argument(path + ": " + e.what());
+        throw std::invalid_argument(printable(path) + ": " + e.what());
     }
     return a;
 }

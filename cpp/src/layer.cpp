@@ -88,6 +88,13 @@ void Layer::validate() const {
             "gemm layers use only n, k, c, p (q, r, s, strides, padding, dilation and "
             "groups must be 1/0)");
     }
+    // Counts (MACs, elements, operand-matrix sizes) are computed in double: keep them exact.
+    constexpr double kExact = 9007199254740992.0;  // 2^53
+    if (macs() >= kExact || input_elems_padded() >= kExact || output_elems() >= kExact) {
+        throw std::invalid_argument(
+            "n, k, c, p, q, r, s: the layer is too large (MACs and tensor sizes must stay "
+            "below 2^53)");
+    }
     if (2 * pad_h >= input_rows_for(p)) throw std::invalid_argument("pad_h too large for r");
     if (2 * pad_w >= input_cols_for(q)) throw std::invalid_argument("pad_w too large for s");
 }
@@ -102,10 +109,16 @@ std::int64_t Layer::input_h() const { return std::max<std::int64_t>(1, input_row
 std::int64_t Layer::input_w() const { return std::max<std::int64_t>(1, input_cols_for(q) - 2 * pad_w); }
 
 double Layer::macs() const {
-    return static_cast<double>(n) * p * q * k * static_cast<double>(c_per_group()) * r * s;
+    return static_cast<double>(n) * static_cast<double>(p) * static_cast<double>(q) *
+           static_cast<double>(k) * static_cast<double>(c_per_group()) * static_cast<double>(r) *
+           static_cast<double>(s);
 }
 double Layer::weight_elems() const { return static_cast<double>(k) * c_per_group() * r * s; }
 double Layer::input_elems() const { return static_cast<double>(n) * c * input_h() * input_w(); }
 double Layer::output_elems() const { return static_cast<double>(n) * k * p * q; }
+double Layer::input_elems_padded() const {
+    return static_cast<double>(n) * static_cast<double>(c) *
+           static_cast<double>(input_rows_for(p)) * static_cast<double>(input_cols_for(q));
+}
 
 }  // namespace tldse

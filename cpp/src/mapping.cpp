@@ -60,6 +60,8 @@ Cache& cache() {
 }
 
 constexpr std::size_t kMaxCacheEntries = 1 << 16;
+// Row tiles per image counted one by one (exact padding); beyond this, in closed form.
+constexpr std::int64_t kMaxExactRowTiles = 4096;
 
 }  // namespace
 
@@ -93,7 +95,13 @@ std::vector<GlbTile> enumerate_glb_tilings(const Layer& L) {
     const std::int64_t N = L.n, P = L.p, Q = L.q, F = L.k_per_group(), Cg = L.c_per_group();
     const std::int64_t H = L.input_h(), W = L.input_w();
     const double groups = static_cast<double>(L.groups);
-    auto rows_in = [&](std::int64_t rows) { return std::min(H, L.input_rows_for(rows)); };
+    // Real input rows (padding excluded) that output rows [first, first + rows) read.
+    auto rows_in = [&](std::int64_t first, std::int64_t rows) {
+        const std::int64_t lo = std::max<std::int64_t>(0, first * L.stride_h - L.pad_h);
+        const std::int64_t hi = std::min<std::int64_t>(
+            H - 1, (first + rows - 1) * L.stride_h - L.pad_h + L.dil_h * (L.r - 1));
+        return std::max<std::int64_t>(0, hi - lo + 1);
+    };
 
     // Row tiles: parts of one image's P rows, or whole images (b x P rows).
     std::vector<std::int64_t> row_tiles = tile_sizes(P);
@@ -119,9 +127,24 @@ std::vector<GlbTile> enumerate_glb_tilings(const Layer& L) {
         double in_tile_rows;
         if (pr <= P) {
             row_trips = N * cdiv(P, pr);
-            in_rows_per_channel = static_cast<double>(N) *
-                (static_cast<double>(P / pr) * rows_in(pr) + (P % pr ? rows_in(P % pr) : 0));
-            in_tile_rows = static_cast<double>(rows_in(pr));
+            // Every row tile of an image re-reads its halo; the largest tile sets the
+            // footprint.
+            std::int64_t sum = 0, largest = 0;
+            if (cdiv(P, pr) <= kMaxExactRowTiles) {
+                for (std::int64_t first = 0; first < P; first += pr) {
+                    const std::int64_t n_rows = rows_in(first, std::min(pr, P - first));
+                    sum += n_rows;
+                    largest = std::max(largest, n_rows);
+                }
+            } else {
+                // Very tall outputs: count every tile as if it had no padding rows (an
+                // over-estimate of at most 2 x pad_h rows per image), in O(1).
+                const std::int64_t full = std::min(H, L.input_rows_for(pr));
+                sum = (P / pr) * full + (P % pr ? std::min(H, L.input_rows_for(P % pr)) : 0);
+                largest = full;
+            }
+            in_rows_per_channel = static_cast<double>(N) * static_cast<double>(sum);
+            in_tile_rows = static_cast<double>(largest);
         } else {
             const std::int64_t b = pr / P;
             row_trips = cdiv(N, b);

@@ -55,7 +55,11 @@ class Accelerator:
             v = getattr(self, name)
             if isinstance(v, str) or not isinstance(v, (int, float, np.number, bool)):
                 raise ValueError(f"{name} must be a number, got {v!r}")
-            if not math.isfinite(float(v)) or float(v) < 0:
+            try:
+                fv = float(v)
+            except OverflowError:
+                fv = math.inf
+            if not math.isfinite(fv) or fv < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
         # The C++ side checks everything else (integers, precisions) with named fields.
         _core.check_config(self.row())

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tldse import __version__
@@ -18,6 +19,7 @@ from tldse.workloads import Workload, get, names
 
 # Wide enough for the per-layer table when output is piped (rich defaults to 80).
 console = Console(width=None if sys.stdout.isatty() else 160)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class CliError(Exception):
@@ -25,9 +27,13 @@ class CliError(Exception):
 
 
 def _workload(spec: str, batch: int) -> Workload:
+    if batch < 1:
+        raise CliError(f"--batch must be >= 1, got {batch}")
     if Path(spec).exists():
         wl = Workload.read(spec)
         return wl.with_batch(batch) if batch != 1 else wl
+    if any(ch in spec for ch in "/\\") or spec.endswith((".csv", ".txt")):
+        raise CliError(f"{spec}: no such file")
     try:
         return get(spec, batch=batch)
     except ValueError as exc:
@@ -70,9 +76,9 @@ def _accelerator(args: argparse.Namespace) -> Accelerator:
 def _print_report(rep: SimulationReport) -> None:
     a = rep.accelerator
     console.print(
-        f"[bold]{rep.workload}[/] on {a.pe_rows}x{a.pe_cols} {a.dataflow}, "
+        f"[bold]{escape(rep.workload)}[/] on {a.pe_rows}x{a.pe_cols} {a.dataflow}, "
         f"GLB {a.glb_bytes / 1024:g} KiB, DRAM {a.dram_bw_bytes_per_cycle:g} B/cycle, "
-        f"{a.clock_mhz:g} MHz, energy table {rep.energy_table}, "
+        f"{a.clock_mhz:g} MHz, energy table {escape(rep.energy_table)}, "
         f"area {rep.area_um2 / 1e6:.3f} mm^2"
     )
     t = Table(show_lines=False)
@@ -82,7 +88,7 @@ def _print_report(rep: SimulationReport) -> None:
     for layer in rep.layers:
         m, acc = layer.metrics, layer.accesses
         t.add_row(
-            layer.name,
+            escape(layer.name),
             str(layer.count),
             f"{m['macs']:,.0f}",
             f"{m['compute_cycles']:,.0f}",
@@ -217,9 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except (CliError, ValueError, OSError) as exc:
-        console.print(
-            f"tldse: error: {exc}", style="red", highlight=False, soft_wrap=True
-        )
+        errors.print(f"tldse: error: {exc}", style="red", markup=False)
         return 2
 
 

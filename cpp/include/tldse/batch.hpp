@@ -42,7 +42,8 @@ std::vector<Layer> parse_layers(const std::int64_t* data, std::int64_t m, std::i
 
 // Evaluates every (config, layer) pair with `threads` worker threads (0 = all cores).
 // When `per_network` is set, layer results are summed with their `count` weights and
-// the network utilization is total MACs / (total compute cycles x PEs).
+// the network utilization is total MACs / (total busy cycles x PEs), where a layer's busy
+// cycles are its compute_cycles + 1 (see docs/model.md).
 BatchOutput evaluate_batch(const std::vector<Arch>& configs, const std::vector<Layer>& layers,
                            const EnergyTable& table, int threads, bool per_network);
 // The same, writing into caller-owned buffers (no copy; used by the Python bindings).

@@ -44,7 +44,7 @@ struct LayerResult {
 // Operand-matrix view of one group of a layer for a systolic dataflow (SCALE-Sim's view):
 // sr rows and sc columns are unrolled onto the array, t is the temporal dimension.
 struct SystolicDims {
-    std::int64_t sr = 0, sc = 0, t = 0;
+    double sr = 0, sc = 0, t = 0;  // whole numbers below 2^53 (products of layer sizes)
 };
 SystolicDims systolic_dims(Dataflow df, const Layer& layer);
 

@@ -23,7 +23,7 @@ struct EnergyTable {
     double dram_pj = 250.0;
     double leakage_mw_per_mm2 = 0.0;
     // Area (um^2).
-    double mac_um2 = 318.0;          // at ref_bits x ref_bits operands
+    double mac_um2 = 318.0;          // at 8-bit x 8-bit operands (independent of ref_bits)
     double rf_um2_per_byte = 22.4;
     double glb_um2_per_byte = 5.6;
     double noc_um2_per_pe = 32.0;

@@ -12,6 +12,9 @@
 
 namespace tldse {
 
+// `s` with invalid UTF-8 and control bytes written as \xNN (for error messages and output).
+std::string printable(const std::string& s);
+
 struct KeyValue {
     std::string section;  // lower-case, "" before the first [section]
     std::string key;      // as written, trimmed

@@ -54,6 +54,7 @@ struct Layer {
     double weight_elems() const;
     double input_elems() const;
     double output_elems() const;
+    double input_elems_padded() const;  // with the padding halo
 };
 
 }  // namespace tldse

@@ -92,6 +92,14 @@ class Layer:
         """
         w = h if w is None else w
         s = r if s is None else s
+        for field_name, v, lo in (("h", h, 1), ("w", w, 1), ("r", r, 1), ("s", s, 1),
+                                  ("stride", stride, 1), ("dilation", dilation, 1),
+                                  ("pad", pad, 0)):  # fmt: skip
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+                raise ValueError(
+                    f"layer {name!r}: {field_name} must be an integer >= {lo}, "
+                    f"got {v!r}"
+                )
         p = (h + 2 * pad - dilation * (r - 1) - 1) // stride + 1
         q = (w + 2 * pad - dilation * (s - 1) - 1) // stride + 1
         if p < 1 or q < 1:
