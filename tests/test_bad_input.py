@@ -448,19 +448,19 @@ def workload() -> tldse.Workload:
 
 
 def test_evaluate_rejects_wrong_shapes(workload: tldse.Workload) -> None:
-    with pytest.raises(ValueError, match="15"):
+    with pytest.raises(ValueError, match="18"):
         tldse.evaluate(np.ones((2, 14)), workload)
-    with pytest.raises(ValueError, match="15"):
+    with pytest.raises(ValueError, match="18"):
         tldse.evaluate(np.ones(14), workload)
-    with pytest.raises(ValueError, match=r"\(2, 3, 15\)"):
-        tldse.evaluate(np.ones((2, 3, 15)), workload)
+    with pytest.raises(ValueError, match=r"\(2, 3, 18\)"):
+        tldse.evaluate(np.ones((2, 3, 18)), workload)
     with pytest.raises(ValueError, match="numeric"):
-        tldse.evaluate([["ws"] * 15], workload)
+        tldse.evaluate([["ws"] * 18], workload)
     table = tldse.energy_table()
     rows = tldse.Accelerator().row()[None, :]
     with pytest.raises(ValueError, match=r"configs.*2-D"):
-        _core.evaluate(np.ones((2, 3, 15)), workload.table(), table)
-    with pytest.raises(ValueError, match=r"configs.*15 columns"):
+        _core.evaluate(np.ones((2, 3, 18)), workload.table(), table)
+    with pytest.raises(ValueError, match=r"configs.*18 columns"):
         _core.evaluate(np.ones((2, 14)), workload.table(), table)
     with pytest.raises(ValueError, match=r"layers.*2-D"):
         _core.evaluate(rows, np.ones((1, 2, 16)), table)

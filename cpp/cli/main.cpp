@@ -34,7 +34,8 @@ inputs:
   --arch FILE         a tldse architecture file: 'key = value' lines with the keys of
                       --set below (unset keys keep their defaults)
   --set KEY=VALUE     override one architecture field (repeatable): dataflow (ws|os|is),
-                      pe_rows, pe_cols, rf_bytes, glb_bytes, glb_input_bytes,
+                      pe_rows, pe_cols, rf_bytes, rf_input_bytes, rf_weight_bytes,
+                      rf_output_bytes, glb_bytes, glb_input_bytes,
                       glb_weight_bytes, glb_output_bytes, dram_bw_bytes_per_cycle,
                       glb_bw_bytes_per_cycle, multicast, weight_bits, act_bits,
                       psum_bits, clock_mhz

@@ -63,19 +63,22 @@ Arch Arch::from_row(const double* row) {
     a.pe_rows = integer("pe_rows", row[1]);
     a.pe_cols = integer("pe_cols", row[2]);
     a.rf_bytes = finite("rf_bytes", row[3]);
-    a.glb_bytes = finite("glb_bytes", row[4]);
-    a.glb_input_bytes = finite("glb_input_bytes", row[5]);
-    a.glb_weight_bytes = finite("glb_weight_bytes", row[6]);
-    a.glb_output_bytes = finite("glb_output_bytes", row[7]);
-    a.dram_bw = finite("dram_bw_bytes_per_cycle", row[8]);
-    a.glb_bw = finite("glb_bw_bytes_per_cycle", row[9]);
-    const std::int64_t mc = integer("multicast", row[10]);
+    a.rf_input_bytes = finite("rf_input_bytes", row[4]);
+    a.rf_weight_bytes = finite("rf_weight_bytes", row[5]);
+    a.rf_output_bytes = finite("rf_output_bytes", row[6]);
+    a.glb_bytes = finite("glb_bytes", row[7]);
+    a.glb_input_bytes = finite("glb_input_bytes", row[8]);
+    a.glb_weight_bytes = finite("glb_weight_bytes", row[9]);
+    a.glb_output_bytes = finite("glb_output_bytes", row[10]);
+    a.dram_bw = finite("dram_bw_bytes_per_cycle", row[11]);
+    a.glb_bw = finite("glb_bw_bytes_per_cycle", row[12]);
+    const std::int64_t mc = integer("multicast", row[13]);
     if (mc > 1) throw std::invalid_argument("multicast must be 0 or 1");
     a.multicast = mc == 1;
-    a.weight_bits = static_cast<int>(integer("weight_bits", row[11]));
-    a.act_bits = static_cast<int>(integer("act_bits", row[12]));
-    a.psum_bits = static_cast<int>(integer("psum_bits", row[13]));
-    a.clock_mhz = finite("clock_mhz", row[14]);
+    a.weight_bits = static_cast<int>(integer("weight_bits", row[14]));
+    a.act_bits = static_cast<int>(integer("act_bits", row[15]));
+    a.psum_bits = static_cast<int>(integer("psum_bits", row[16]));
+    a.clock_mhz = finite("clock_mhz", row[17]);
     a.validate();
     return a;
 }
@@ -85,6 +88,9 @@ void Arch::to_row(double* row) const {
                         static_cast<double>(pe_rows),
                         static_cast<double>(pe_cols),
                         rf_bytes,
+                        rf_input_bytes,
+                        rf_weight_bytes,
+                        rf_output_bytes,
                         glb_bytes,
                         glb_input_bytes,
                         glb_weight_bytes,
@@ -102,6 +108,9 @@ void Arch::to_row(double* row) const {
 void Arch::validate() const {
     // Structural checks only: values must be finite, non-negative and precisions sensible.
     finite("rf_bytes", rf_bytes);
+    finite("rf_input_bytes", rf_input_bytes);
+    finite("rf_weight_bytes", rf_weight_bytes);
+    finite("rf_output_bytes", rf_output_bytes);
     finite("glb_bytes", glb_bytes);
     finite("glb_input_bytes", glb_input_bytes);
     finite("glb_weight_bytes", glb_weight_bytes);
@@ -134,7 +143,17 @@ const char* Arch::infeasibility() const noexcept {
     if (dram_bw <= 0) return "DRAM bandwidth is zero";
     if (glb_bw <= 0) return "global-buffer bandwidth is zero";
     if (clock_mhz <= 0) return "clock is zero";
-    if (rf_bytes * 8 < weight_bits + act_bits + psum_bits) {
+    if (partitioned_rf() &&
+        (rf_input_bytes <= 0 || rf_weight_bytes <= 0 || rf_output_bytes <= 0)) {
+        return "a partitioned register file needs all three partitions";
+    }
+    if (partitioned_rf() &&
+        rf_input_bytes + rf_weight_bytes + rf_output_bytes > rf_bytes * (1 + 1e-12)) {
+        return "the register-file partitions exceed rf_bytes";
+    }
+    if (rf_bytes * 8 < weight_bits + act_bits + psum_bits ||
+        (partitioned_rf() && (rf_input_bytes * 8 < act_bits || rf_weight_bytes * 8 < weight_bits ||
+                              rf_output_bytes * 8 < psum_bits))) {
         return "the register file cannot hold one weight, one input and one partial sum";
     }
     return nullptr;

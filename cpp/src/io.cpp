@@ -412,6 +412,9 @@ void set_arch_field(Arch& a, const std::string& key_in, const std::string& value
     else if (key == "pe_rows") a.pe_rows = whole("pe_rows");
     else if (key == "pe_cols") a.pe_cols = whole("pe_cols");
     else if (key == "rf_bytes") a.rf_bytes = num("rf_bytes");
+    else if (key == "rf_input_bytes") a.rf_input_bytes = num("rf_input_bytes");
+    else if (key == "rf_weight_bytes") a.rf_weight_bytes = num("rf_weight_bytes");
+    else if (key == "rf_output_bytes") a.rf_output_bytes = num("rf_output_bytes");
     else if (key == "glb_bytes") a.glb_bytes = num("glb_bytes");
     else if (key == "glb_input_bytes") a.glb_input_bytes = num("glb_input_bytes");
     else if (key == "glb_weight_bytes") a.glb_weight_bytes = num("glb_weight_bytes");

@@ -28,12 +28,17 @@ class Accelerator:
     Sizes are bytes, bandwidths bytes per cycle. ``glb_input_bytes``,
     ``glb_weight_bytes`` and ``glb_output_bytes`` split the global buffer into
     per-tensor partitions (SCALE-Sim's three SRAMs); 0 means one shared buffer.
+    ``rf_input_bytes``, ``rf_weight_bytes`` and ``rf_output_bytes`` do the same for
+    each PE's register file (Eyeriss's three scratchpads).
     """
 
     dataflow: Dataflow = "ws"
     pe_rows: int = 16
     pe_cols: int = 16
     rf_bytes: float = 64
+    rf_input_bytes: float = 0
+    rf_weight_bytes: float = 0
+    rf_output_bytes: float = 0
     glb_bytes: float = 131072
     glb_input_bytes: float = 0
     glb_weight_bytes: float = 0
@@ -140,11 +145,11 @@ def energy_table(
 def config_table(
     configs: Iterable[Accelerator] | npt.ArrayLike | Any,
 ) -> npt.NDArray[np.float64]:
-    """Converts designs to the (n, 15) float64 config table.
+    """Converts designs to the (n, 18) float64 config table.
 
     Accepts a list of Accelerator, a pandas DataFrame with config-column names
     (missing columns take the Accelerator defaults; ``dataflow`` may be text), or a
-    numeric array with the 15 columns in order.
+    numeric array with the 18 columns of CONFIG_COLUMNS in order.
     """
     if isinstance(configs, Accelerator):
         return configs.row()[None, :]

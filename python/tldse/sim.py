@@ -93,7 +93,7 @@ def evaluate(
     """Evaluates every (config, layer) pair in C++ threads with the GIL released.
 
     ``configs``: list of :class:`Accelerator`, a DataFrame with config columns, or an
-    ``(n, 15)`` array. ``workload``: a :class:`Workload`, a list of layers or a topology
+    ``(n, 18)`` array. ``workload``: a :class:`Workload`, a list of layers or a topology
     file. ``per_network`` sums layers (weighted by ``count``) per config. Infeasible
     points get a non-zero ``status`` and NaN metrics; malformed input raises ValueError.
     """

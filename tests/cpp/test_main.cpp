@@ -224,6 +224,14 @@ void test_layer_validation() {
 }
 
 // ---------------------------------------------------------------------------------------
+int config_col(const char* name) {
+    for (int i = 0; i < kConfigWidth; ++i) {
+        if (std::string(kConfigColumns[static_cast<std::size_t>(i)]) == name) return i;
+    }
+    std::fprintf(stderr, "no config column %s\n", name);
+    std::abort();
+}
+
 void test_arch_from_row() {
     g_test = "arch_from_row";
     Arch base;
@@ -247,6 +255,9 @@ void test_arch_from_row() {
         {2, kNaN, "pe_cols"},
         {3, kNaN, "rf_bytes"},
         {3, -1, "rf_bytes"},
+        {0, -1, "rf_input_bytes"},
+        {0, kNaN, "rf_weight_bytes"},
+        {0, -2, "rf_output_bytes"},
         {4, -1, "glb_bytes"},
         {4, std::numeric_limits<double>::infinity(), "glb_bytes"},
         {5, -1, "glb_input_bytes"},
@@ -266,26 +277,26 @@ void test_arch_from_row() {
     for (const auto& cs : cases) {
         double r[kConfigWidth];
         base.to_row(r);
-        r[cs.col] = cs.value;
+        r[config_col(cs.field)] = cs.value;
         CHECK_THROWS(Arch::from_row(r), cs.field);
     }
 
     // Infeasible (but well-formed) designs: from_row accepts them, infeasibility() says why.
-    auto infeasible = [&](int col, double v) {
+    auto infeasible = [&](const char* col, double v) {
         double r[kConfigWidth];
         base.to_row(r);
-        r[col] = v;
+        r[config_col(col)] = v;
         return Arch::from_row(r).infeasibility() != nullptr;
     };
-    CHECK(infeasible(1, 0));  // empty array
-    CHECK(infeasible(2, 0));
-    CHECK(infeasible(4, 0));  // empty GLB
-    CHECK(infeasible(8, 0));  // DRAM bandwidth zero
-    CHECK(infeasible(9, 0));
-    CHECK(infeasible(14, 0));
+    CHECK(infeasible("pe_rows", 0));  // empty array
+    CHECK(infeasible("pe_cols", 0));
+    CHECK(infeasible("glb_bytes", 0));  // empty GLB
+    CHECK(infeasible("dram_bw_bytes_per_cycle", 0));  // DRAM bandwidth zero
+    CHECK(infeasible("glb_bw_bytes_per_cycle", 0));
+    CHECK(infeasible("clock_mhz", 0));
     // default bits 8 + 8 + 32 = 48 -> rf_bytes 6 is the smallest feasible
-    CHECK(infeasible(3, 5.99));
-    CHECK(!infeasible(3, 6));
+    CHECK(infeasible("rf_bytes", 5.99));
+    CHECK(!infeasible("rf_bytes", 6));
     Arch part = base;
     part.glb_bytes = 300;
     part.glb_input_bytes = 100;

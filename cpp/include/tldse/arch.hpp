@@ -14,11 +14,14 @@ const char* dataflow_name(Dataflow d) noexcept;
 Dataflow parse_dataflow(const std::string& s);
 
 // Column order of the config table (float64, one row per design point).
-inline constexpr std::array<const char*, 15> kConfigColumns = {
+inline constexpr std::array<const char*, 18> kConfigColumns = {
     "dataflow",          // 0 ws, 1 os, 2 is, 3 rs
     "pe_rows",           // PE array rows
     "pe_cols",           // PE array columns
-    "rf_bytes",          // per-PE register file
+    "rf_bytes",          // per-PE register file (scratchpads), total
+    "rf_input_bytes",    // per-tensor partition of the register file; 0 = shared
+    "rf_weight_bytes",
+    "rf_output_bytes",
     "glb_bytes",         // global buffer, total
     "glb_input_bytes",   // per-tensor partition of the global buffer; 0 = shared
     "glb_weight_bytes",
@@ -38,6 +41,9 @@ struct Arch {
     std::int64_t pe_rows = 16;
     std::int64_t pe_cols = 16;
     double rf_bytes = 64;
+    double rf_input_bytes = 0;
+    double rf_weight_bytes = 0;
+    double rf_output_bytes = 0;
     double glb_bytes = 131072;
     double glb_input_bytes = 0;
     double glb_weight_bytes = 0;
@@ -59,6 +65,9 @@ struct Arch {
     const char* infeasibility() const noexcept;
 
     std::int64_t num_pes() const { return pe_rows * pe_cols; }
+    bool partitioned_rf() const {
+        return rf_input_bytes > 0 || rf_weight_bytes > 0 || rf_output_bytes > 0;
+    }
     bool partitioned_glb() const {
         return glb_input_bytes > 0 || glb_weight_bytes > 0 || glb_output_bytes > 0;
     }
