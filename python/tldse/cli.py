@@ -211,6 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--threads", type=int, default=0, help="0 = all cores (default)")
     b.add_argument("--repeat", type=int, default=3, help="best of R timed runs (3)")
     b.set_defaults(func=cmd_bench)
+
+    from tldse.cli_workloads import register as register_workloads
+
+    register_workloads(sub)
     return parser
 
 
