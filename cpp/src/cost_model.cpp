@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 namespace tldse {
 
@@ -59,12 +60,40 @@ double systolic_cycles(Dataflow df, const SystolicDims& d, std::int64_t rows, st
     return folds * per_fold - 1;
 }
 
-LayerResult evaluate_layer(const Arch& a, const Layer& L, const EnergyTable& tab) {
-    return evaluate_layer(a, L, tab, *glb_tilings(L));
+const char* objective_name(Objective o) noexcept {
+    switch (o) {
+        case Objective::latency: return "latency";
+        case Objective::energy: return "energy";
+        case Objective::edp: return "edp";
+    }
+    return "?";
+}
+
+const char* mapper_mode_name(MapperMode m) noexcept {
+    return m == MapperMode::exhaustive ? "exhaustive" : "heuristic";
+}
+
+Objective parse_objective(const std::string& s) {
+    if (s == "latency") return Objective::latency;
+    if (s == "energy") return Objective::energy;
+    if (s == "edp") return Objective::edp;
+    throw std::invalid_argument("objective must be one of latency, energy, edp; got '" + s + "'");
+}
+
+MapperMode parse_mapper_mode(const std::string& s) {
+    if (s == "heuristic") return MapperMode::heuristic;
+    if (s == "exhaustive") return MapperMode::exhaustive;
+    throw std::invalid_argument("mapper must be heuristic or exhaustive; got '" + s + "'");
 }
 
 LayerResult evaluate_layer(const Arch& a, const Layer& L, const EnergyTable& tab,
-                           const std::vector<GlbTile>& tilings) {
+                           const MapperOptions& mapper) {
+    return evaluate_layer(a, L, tab, *glb_tilings(L), mapper);
+}
+
+LayerResult evaluate_layer(const Arch& a, const Layer& L, const EnergyTable& tab,
+                           const std::vector<GlbTile>& tilings, const MapperOptions& mapper) {
+    (void)mapper;  // the systolic model's best tiling is the same for every objective
     const double macs = L.macs();
     if (a.infeasibility() != nullptr) return failed(Status::invalid_config, macs);
     if (a.dataflow == Dataflow::rs) return failed(Status::unsupported, macs);

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "tldse/arch.hpp"
@@ -14,6 +15,20 @@
 namespace tldse {
 
 enum Level : int { kDram = 0, kGlb = 1, kNoc = 2, kRf = 3 };
+
+// What the mapper minimises, and how hard it searches.
+enum class Objective : std::int32_t { latency = 0, energy = 1, edp = 2 };
+enum class MapperMode : std::int32_t { heuristic = 0, exhaustive = 1 };
+struct MapperOptions {
+    Objective objective = Objective::edp;
+    MapperMode mode = MapperMode::heuristic;
+};
+const char* objective_name(Objective o) noexcept;
+const char* mapper_mode_name(MapperMode m) noexcept;
+// Parse "latency"/"energy"/"edp" and "heuristic"/"exhaustive"; throw std::invalid_argument
+// listing the valid names otherwise.
+Objective parse_objective(const std::string& s);
+MapperMode parse_mapper_mode(const std::string& s);
 inline constexpr std::array<const char*, 4> kLevelNames = {"dram", "glb", "noc", "rf"};
 inline constexpr std::array<const char*, 3> kTensorNames = {"weight", "input", "output"};
 
@@ -54,9 +69,10 @@ double systolic_cycles(Dataflow df, const SystolicDims& d, std::int64_t rows, st
 
 // Evaluates one layer on one design. Never throws for well-formed inputs: infeasible
 // combinations come back with a non-ok status and NaN metrics.
-LayerResult evaluate_layer(const Arch& arch, const Layer& layer, const EnergyTable& table);
+LayerResult evaluate_layer(const Arch& arch, const Layer& layer, const EnergyTable& table,
+                           const MapperOptions& mapper = {});
 // The same with the layer's candidate tilings (glb_tilings(layer)) already looked up.
 LayerResult evaluate_layer(const Arch& arch, const Layer& layer, const EnergyTable& table,
-                           const std::vector<GlbTile>& tilings);
+                           const std::vector<GlbTile>& tilings, const MapperOptions& mapper = {});
 
 }  // namespace tldse
