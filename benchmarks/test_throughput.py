@@ -41,3 +41,20 @@ def test_evaluate_per_network(benchmark: Any) -> None:
     table = energy_table()
     out = benchmark(_core.evaluate, configs, layers, table, 0, True)
     assert out["latency_cycles"].shape == (N_CONFIGS,)
+
+
+@pytest.mark.parametrize(("mapper", "n"), [("heuristic", 2_000), ("exhaustive", 20)])
+def test_evaluate_rs(benchmark: Any, mapper: str, n: int) -> None:
+    """Row stationary with the heuristic (issue target >= 250,000/s) and exhaustive
+    mapper over ResNet-50's conv layers."""
+    configs = random_configs(n, "rs")
+    layers = bench_layers().astype(np.float64)
+    table = energy_table()
+    _core.evaluate(configs[:1], layers, table, 0, False, "edp", mapper)
+    out = benchmark(_core.evaluate, configs, layers, table, 0, False, "edp", mapper)
+    assert (out["status"] == 0).mean() > 0.5
+    stats = getattr(benchmark, "stats", None)
+    if stats is not None:
+        benchmark.extra_info["evaluations_per_second"] = (
+            n * len(layers) / stats.stats.mean
+        )

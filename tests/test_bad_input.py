@@ -650,7 +650,8 @@ INFEASIBLE = {
         "glb_output_bytes": 1024,
     },
     "glb-too-small": {"glb_bytes": 1},
-    "rs-unsupported": {"dataflow": "rs"},
+    # rs needs 3 weights + 3 inputs (8-bit) + 1 psum (32-bit) = 10 bytes per PE
+    "rs-scratchpads-too-small": {"dataflow": "rs", "rf_bytes": 6},
 }
 
 
@@ -782,7 +783,6 @@ def test_cli_layer_name_with_brackets(
         (["--topology", "{topo}", "--set", "multicast=maybe"], ["multicast"]),
         (["--topology", "{topo}", "--set", "weight_bits=0"], ["weight_bits"]),
         (["--topology", "{topo}", "--set", "pe_rows=0"], ["infeasible"]),
-        (["--topology", "{topo}", "--set", "dataflow=rs"], ["rs"]),
         (["--topology", "{topo}", "--energy-table", "nosuch"], ["nosuch"]),
         (
             ["--topology", "{topo}", "--config", "{cfg}", "--arch", "{cfg}"],

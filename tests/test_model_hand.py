@@ -918,10 +918,13 @@ def test_does_not_fit() -> None:
     assert math.isnan(ev["energy_pj"][0, 0])
 
 
-def test_rs_unsupported() -> None:
+def test_rs_scratchpads_too_small() -> None:
+    # rs keeps p*q*s weights, q*s inputs and p partial sums per PE: with p = q = 1 and
+    # s = 3 at 16 bits that is 6 + 6 + 2 = 14 bytes, more than the 6-byte RF.
     lr = run(acc16("rs"), CONV3X3)
-    assert lr.status == "unsupported"
+    assert lr.status == "does_not_fit"
     assert math.isnan(lr.metrics["latency_cycles"])
+    assert run(acc16("rs", rf_bytes=14), CONV3X3).status == "ok"
 
 
 def test_systolic_cycles_binding() -> None:

@@ -4,7 +4,9 @@
 #include <pybind11/stl.h>
 
 #include "ndarray.hpp"
+#include "tldse/builtin_workloads.hpp"
 #include "tldse/io.hpp"
+#include "tldse/presets.hpp"
 
 namespace tldse::bind {
 
@@ -16,6 +18,18 @@ py::array_t<double> arch_row(const Arch& a) {
     return row;
 }
 
+// (names, int64 layer table) for a list of named layers.
+py::tuple layer_table(const std::vector<NamedLayer>& layers) {
+    py::array_t<std::int64_t> table({static_cast<py::ssize_t>(layers.size()),
+                                     static_cast<py::ssize_t>(kLayerWidth)});
+    py::list names;
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        layers[i].layer.to_row(table.mutable_data() + i * kLayerWidth);
+        names.append(layers[i].name);
+    }
+    return py::make_tuple(names, table);
+}
+
 }  // namespace
 
 void register_io(py::module_& m) {
@@ -23,18 +37,11 @@ void register_io(py::module_& m) {
         "read_topology",
         [](const std::string& path) {
             TopologyFormat fmt;
-            auto layers = read_topology(path, &fmt);
-            py::array_t<std::int64_t> table({static_cast<py::ssize_t>(layers.size()),
-                                             static_cast<py::ssize_t>(kLayerWidth)});
-            py::list names;
-            for (std::size_t i = 0; i < layers.size(); ++i) {
-                layers[i].layer.to_row(table.mutable_data() + i * kLayerWidth);
-                names.append(layers[i].name);
-            }
+            const py::tuple nt = layer_table(read_topology(path, &fmt));
             const char* f = fmt == TopologyFormat::scalesim_conv   ? "scalesim_conv"
                             : fmt == TopologyFormat::scalesim_gemm ? "scalesim_gemm"
                                                                    : "tldse";
-            return py::make_tuple(names, table, f);
+            return py::make_tuple(nt[0], nt[1], f);
         },
         py::arg("path"),
         "Reads a SCALE-Sim conv/GEMM topology or a tldse layer CSV -> (names, table, format).");
@@ -49,6 +56,25 @@ void register_io(py::module_& m) {
         },
         py::arg("path"), py::arg("base"),
         "Reads a tldse key = value architecture file over a base config row.");
+    m.def(
+        "presets",
+        [] {
+            py::list out;
+            for (const auto& p : presets()) {
+                out.append(py::make_tuple(p.name, p.description, p.source, arch_row(p.arch)));
+            }
+            return out;
+        },
+        "The accelerator presets -> [(name, description, source, config row)].");
+    m.def(
+        "builtin_workload",
+        [](const std::string& name, std::int64_t batch) {
+            return layer_table(builtin_workload(name, batch));
+        },
+        py::arg("name"), py::arg("batch") = 1,
+        "A built-in network of tldse-sim --workload -> (names, int64 layer table).");
+    m.def("builtin_workload_names", &builtin_workload_names,
+          "Names of the built-in networks of tldse-sim --workload.");
 }
 
 }  // namespace tldse::bind

@@ -33,7 +33,9 @@ std::vector<Arch> configs_from(const CArray<double>& configs) {
 }
 
 py::dict evaluate(const CArray<double>& configs, const CArray<double>& layers,
-                  const EnergyTable& table, int threads, bool per_network) {
+                  const EnergyTable& table, int threads, bool per_network,
+                  const std::string& objective, const std::string& mapper) {
+    const MapperOptions opts{parse_objective(objective), parse_mapper_mode(mapper)};
     auto archs = configs_from(configs);
     auto lays = layers_from(layers);
     const py::ssize_t nc = static_cast<py::ssize_t>(archs.size());
@@ -45,7 +47,7 @@ py::dict evaluate(const CArray<double>& configs, const CArray<double>& layers,
     const BatchView view{values.mutable_data(), status.mutable_data(), area.mutable_data()};
     {
         py::gil_scoped_release release;
-        evaluate_batch_into(archs, lays, table, threads, per_network, view);
+        evaluate_batch_into(archs, lays, table, threads, per_network, view, opts);
     }
     py::dict d;
     for (int f = 0; f < kNumResultFields; ++f) {
@@ -59,13 +61,15 @@ py::dict evaluate(const CArray<double>& configs, const CArray<double>& layers,
 }
 
 py::dict evaluate_one(const CArray<double>& config, const CArray<double>& layer,
-                      const EnergyTable& table) {
+                      const EnergyTable& table, const std::string& objective,
+                      const std::string& mapper) {
     auto archs = configs_from(config);
     auto lays = layers_from(layer);
     if (archs.size() != 1 || lays.size() != 1) {
         throw std::invalid_argument("evaluate_layer takes one config row and one layer row");
     }
-    const LayerResult r = evaluate_layer(archs[0], lays[0], table);
+    const MapperOptions opts{parse_objective(objective), parse_mapper_mode(mapper)};
+    const LayerResult r = evaluate_layer(archs[0], lays[0], table, opts);
     py::dict d;
     d["status"] = static_cast<int>(r.status);
     d["macs"] = r.macs;
@@ -95,6 +99,14 @@ py::dict evaluate_one(const CArray<double>& config, const CArray<double>& layer,
     for (auto o : t.order) order.append(loop_names[o]);
     d["tiling"] = py::dict(py::arg("rows") = t.rows, py::arg("filters") = t.filters,
                            py::arg("channels") = t.channels, py::arg("order") = order);
+    if (archs[0].dataflow == Dataflow::rs && r.status == Status::ok) {
+        const RsShape sh = rs_shape(archs[0], lays[0]);
+        d["rs_mapping"] = py::dict(
+            py::arg("p") = r.rs.p, py::arg("q") = r.rs.q, py::arg("tf") = r.rs.tf,
+            py::arg("tc") = r.rs.tc, py::arg("r_eff") = sh.r_eff, py::arg("r_fold") = sh.r_fold,
+            py::arg("e_pass") = sh.e_pass, py::arg("e_fold") = sh.e_fold,
+            py::arg("replicas") = sh.replicas);
+    }
     return d;
 }
 
@@ -138,9 +150,11 @@ void register_model(py::module_& m) {
         .def_readonly("noc_um2_per_pe", &EnergyTable::noc_um2_per_pe);
 
     m.def("evaluate", &evaluate, py::arg("configs"), py::arg("layers"), py::arg("table"),
-          py::arg("threads") = 0, py::arg("per_network") = false,
+          py::arg("threads") = 0, py::arg("per_network") = false, py::arg("objective") = "edp",
+          py::arg("mapper") = "heuristic",
           "Evaluates every (config, layer) pair; the GIL is released while C++ threads work.");
     m.def("evaluate_layer", &evaluate_one, py::arg("config"), py::arg("layer"), py::arg("table"),
+          py::arg("objective") = "edp", py::arg("mapper") = "heuristic",
           "One (config, layer) pair with per-level, per-tensor detail.");
     m.def(
         "systolic_cycles",

@@ -77,7 +77,8 @@ void store(const LayerResult& r, double weight, double* acc) {
 }  // namespace
 
 BatchOutput evaluate_batch(const std::vector<Arch>& configs, const std::vector<Layer>& layers,
-                           const EnergyTable& table, int threads, bool per_network) {
+                           const EnergyTable& table, int threads, bool per_network,
+                           const MapperOptions& mapper) {
     BatchOutput out;
     out.n_configs = static_cast<std::int64_t>(configs.size());
     out.n_layers = per_network ? 1 : static_cast<std::int64_t>(layers.size());
@@ -85,13 +86,14 @@ BatchOutput evaluate_batch(const std::vector<Arch>& configs, const std::vector<L
     out.status.assign(static_cast<std::size_t>(out.n_configs * out.n_layers), 0);
     out.area_um2.assign(static_cast<std::size_t>(out.n_configs), 0.0);
     evaluate_batch_into(configs, layers, table, threads, per_network,
-                        BatchView{out.values.data(), out.status.data(), out.area_um2.data()});
+                        BatchView{out.values.data(), out.status.data(), out.area_um2.data()},
+                        mapper);
     return out;
 }
 
 void evaluate_batch_into(const std::vector<Arch>& configs, const std::vector<Layer>& layers,
                          const EnergyTable& table, int threads, bool per_network,
-                         const BatchView& out) {
+                         const BatchView& out, const MapperOptions& mapper) {
     table.validate();
     const std::int64_t nc = static_cast<std::int64_t>(configs.size());
     const std::int64_t m = static_cast<std::int64_t>(layers.size());
@@ -114,7 +116,7 @@ void evaluate_batch_into(const std::vector<Arch>& configs, const std::vector<Lay
             std::fill(std::begin(acc), std::end(acc), 0.0);
             for (std::int64_t j = 0; j < m; ++j) {
                 const Layer& L = layers[static_cast<std::size_t>(j)];
-                const LayerResult r = evaluate_layer(a, L, table, *warm[static_cast<std::size_t>(j)]);
+                const LayerResult r = evaluate_layer(a, L, table, *warm[static_cast<std::size_t>(j)], mapper);
                 const double w = per_network ? static_cast<double>(L.count) : 1.0;
                 if (!per_network) std::fill(std::begin(acc), std::end(acc), 0.0);
                 store(r, w, acc);

@@ -1,6 +1,7 @@
 #include "tldse/cost_model.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -91,77 +92,202 @@ LayerResult evaluate_layer(const Arch& a, const Layer& L, const EnergyTable& tab
     return evaluate_layer(a, L, tab, *glb_tilings(L), mapper);
 }
 
-LayerResult evaluate_layer(const Arch& a, const Layer& L, const EnergyTable& tab,
-                           const std::vector<GlbTile>& tilings, const MapperOptions& mapper) {
-    (void)mapper;  // the systolic model's best tiling is the same for every objective
+double objective_value(const LayerResult& r, Objective o) noexcept {
+    switch (o) {
+        case Objective::latency: return r.latency_cycles;
+        case Objective::energy: return r.energy_pj;
+        case Objective::edp: return r.latency_cycles * r.energy_pj;
+    }
+    return r.latency_cycles;
+}
+
+namespace {
+
+// What the array does with the data: everything between the GLB and the MACs.
+struct ArraySide {
+    double compute_cycles = 0;
+    std::array<double, 3> glb_reads{};  // read from the GLB towards the array (psums: read back)
+    double glb_output_writes = 0;       // outputs and partial sums written into the GLB
+    std::array<double, 3> noc_reads{};  // words delivered to PEs
+    std::array<double, 3> noc_writes{};  // words leaving PEs (outputs, partial sums)
+    std::array<double, 3> rf_reads{};
+    std::array<double, 3> rf_writes{};
+};
+
+ArraySide systolic_side(const Arch& a, const Layer& L) {
+    ArraySide s;
     const double macs = L.macs();
-    if (a.infeasibility() != nullptr) return failed(Status::invalid_config, macs);
-    if (a.dataflow == Dataflow::rs) return failed(Status::unsupported, macs);
-
-    const GlbCapacity cap = GlbCapacity::of(a);
-    const GlbTile* tile = best_glb_tiling(tilings, cap);
-    if (tile == nullptr) return failed(Status::does_not_fit, macs);
-
-    LayerResult res;
-    res.macs = macs;
-    res.tiling = *tile;
-
-    // --- compute: all groups run as one stream of folds --------------------------------
     const SystolicDims d = systolic_dims(a.dataflow, L);
     const double g = static_cast<double>(L.groups);
     const double fr = cdiv(d.sr, static_cast<double>(a.pe_rows));
     const double fc = cdiv(d.sc, static_cast<double>(a.pe_cols));
-    res.compute_cycles = g * (systolic_cycles(a.dataflow, d, a.pe_rows, a.pe_cols) + 1) - 1;
-
-    // --- array-side traffic (GLB <-> array edge), elements ------------------------------
+    // All groups run as one stream of folds.
+    s.compute_cycles = g * (systolic_cycles(a.dataflow, d, a.pe_rows, a.pe_cols) + 1) - 1;
     const double sr = d.sr, sc = d.sc, t = d.t;
     double arr_w = 0, arr_i = 0, arr_o_w = 0, arr_o_r = 0;
-    auto& rf_r = res.accesses.reads[kRf];
-    auto& rf_w = res.accesses.writes[kRf];
-    rf_r = {macs, macs, macs};  // every MAC reads a weight, an input and a partial sum
-    rf_w[kOutput] = macs;       // ... and writes the partial sum
+    s.rf_reads = {macs, macs, macs};  // every MAC reads a weight, an input, a partial sum
+    s.rf_writes[kOutput] = macs;      // ... and writes the partial sum
     switch (a.dataflow) {
         case Dataflow::os:  // rows: output pixels, cols: filters, time: window
             arr_i = g * sr * t * fc;
             arr_w = g * t * sc * fr;
             arr_o_w = g * sr * sc;
-            rf_w[kWeight] = rf_w[kInput] = macs;  // both operands latched in every PE
+            s.rf_writes[kWeight] = s.rf_writes[kInput] = macs;  // both operands latched
             break;
         case Dataflow::ws:  // rows: window, cols: filters, time: output pixels
             arr_w = g * sr * sc;
             arr_i = g * t * sr * fc;
             arr_o_w = g * t * sc * fr;
             arr_o_r = g * t * sc * (fr - 1);
-            rf_w[kInput] = macs;
-            rf_w[kWeight] = arr_w;
+            s.rf_writes[kInput] = macs;
+            s.rf_writes[kWeight] = arr_w;
             break;
         case Dataflow::is:  // rows: window, cols: output pixels, time: filters
             arr_i = g * sr * sc;
             arr_w = g * t * sr * fc;
             arr_o_w = g * t * sc * fr;
             arr_o_r = g * t * sc * (fr - 1);
-            rf_w[kWeight] = macs;
-            rf_w[kInput] = arr_i;
+            s.rf_writes[kWeight] = macs;
+            s.rf_writes[kInput] = arr_i;
             break;
         case Dataflow::rs: break;
     }
-    auto& A = res.accesses;
-    A.reads[kNoc] = {arr_w, arr_i, arr_o_r};
-    A.writes[kNoc] = {0, 0, arr_o_w};
+    s.glb_reads = {arr_w, arr_i, arr_o_r};
+    s.glb_output_writes = arr_o_w;
+    s.noc_reads = {arr_w, arr_i, arr_o_r};
+    s.noc_writes = {0, 0, arr_o_w};
+    return s;
+}
 
-    // --- DRAM <-> GLB from the tiling --------------------------------------------------
-    A.reads[kDram] = {tile->weight_reads, tile->input_reads, tile->psum_reads};
-    A.writes[kDram] = {0, 0, tile->psum_writes + tile->output_writes};
-    A.reads[kGlb] = {arr_w, arr_i, arr_o_r + tile->psum_writes + tile->output_writes};
-    A.writes[kGlb] = {tile->weight_reads, tile->input_reads, arr_o_w + tile->psum_reads};
+// Real input rows read by output rows [first, first + rows) through filter rows
+// [r0, r0 + r_rows), padding rows excluded.
+double rs_input_rows(const Layer& L, std::int64_t first, std::int64_t rows, std::int64_t r0,
+                     std::int64_t r_rows) {
+    const std::int64_t H = L.input_h();
+    const std::int64_t lo = std::max<std::int64_t>(0, first * L.stride_h - L.pad_h + r0 * L.dil_h);
+    const std::int64_t hi =
+        std::min<std::int64_t>(H - 1, (first + rows - 1) * L.stride_h - L.pad_h +
+                                          (r0 + r_rows - 1) * L.dil_h);
+    return static_cast<double>(std::max<std::int64_t>(0, hi - lo + 1));
+}
+
+// Input rows moved for one channel of one image over all e-strips and filter-row pieces.
+double rs_input_rows_total(const Layer& L, const RsShape& sh) {
+    constexpr std::int64_t kMaxExact = 4096;
+    double total = 0;
+    for (std::int64_t rf = 0; rf < sh.r_fold; ++rf) {
+        const std::int64_t r0 = rf * sh.r_eff;
+        const std::int64_t r_rows = std::min(sh.r_eff, L.r - r0);
+        if (r_rows <= 0) break;
+        if (sh.e_fold <= kMaxExact) {
+            for (std::int64_t e = 0; e < sh.e_fold; ++e) {
+                const std::int64_t first = e * sh.e_pass;
+                if (first >= L.p) break;
+                total += rs_input_rows(L, first, std::min(sh.e_pass, L.p - first), r0, r_rows);
+            }
+        } else {  // very tall outputs: closed form, padding counted as real rows
+            total += static_cast<double>(sh.e_fold) *
+                     static_cast<double>((sh.e_pass - 1) * L.stride_h + (r_rows - 1) * L.dil_h + 1);
+        }
+    }
+    return total;
+}
+
+ArraySide rs_side(const Arch& a, const Layer& L, const RsShape& sh, const RsMapping& m) {
+    ArraySide s;
+    const double macs = L.macs();
+    const double g = static_cast<double>(L.groups), N = static_cast<double>(L.n);
+    const double F = static_cast<double>(L.k_per_group()), C = static_cast<double>(L.c_per_group());
+    const double P = static_cast<double>(L.p), Q = static_cast<double>(L.q);
+    const double R = static_cast<double>(L.r), S = static_cast<double>(L.s);
+    const double p = static_cast<double>(m.p), q = static_cast<double>(m.q);
+    const double tf = static_cast<double>(m.tf), tc = static_cast<double>(m.tc);
+    const double r_eff = static_cast<double>(sh.r_eff), e_pass = static_cast<double>(sh.e_pass);
+    const double e_fold = static_cast<double>(sh.e_fold), r_fold = static_cast<double>(sh.r_fold);
+    const double W = static_cast<double>(L.input_w());
+
+    // Passes: every image, filter block, channel block, output-row strip, filter-row piece.
+    const double n_f = cdiv(F, p * tf), n_c = cdiv(C, q * tc);
+    const double passes = g * N * n_f * n_c * e_fold * r_fold;
+    // A pass: each PE runs a 1-D convolution of p filters x q channels over a row of Q
+    // outputs (one MAC per cycle), then the column accumulates its partial sums
+    // (r_eff - 1 cycles) and the single-buffered filter scratchpads are refilled at the GLB
+    // bandwidth before the next pass.
+    const double w_words_pass = p * tf * q * tc * r_eff * S;
+    const double refill = std::ceil(w_words_pass * a.weight_bits / 8.0 / a.glb_bw);
+    s.compute_cycles = passes * (p * q * S * Q + (r_eff - 1) + refill);
+
+    // GLB <-> array, unique words (multicast sends each once).
+    const double outputs = g * N * F * P * Q;
+    const double w_unique = g * N * e_fold * F * C * R * S;
+    const double i_unique = g * N * n_f * C * rs_input_rows_total(L, sh) * W;
+    const double o_writes = outputs * cdiv(C, q) * r_fold;
+    const double o_reads = o_writes - outputs;
+    // Deliveries to PEs: a weight to every PE of its row strip, an input row to every PE
+    // whose diagonal needs it (each of r_eff x e_pass PEs of a set gets its own row).
+    const double w_deliv = w_unique * e_pass;
+    const double i_deliv = passes * r_eff * e_pass * tf * tc * q * W;
+    const bool mc = a.multicast;
+    s.glb_reads = {mc ? w_unique : w_deliv, mc ? i_unique : i_deliv, o_reads};
+    s.glb_output_writes = o_writes;
+    s.noc_reads = {w_deliv, i_deliv, o_reads};
+    // Partial sums ripple up r_eff - 1 PEs, then go to the GLB.
+    s.noc_writes = {0, 0, o_writes * r_eff};
+    s.rf_reads = {macs, macs, macs};
+    s.rf_writes = {w_deliv, i_deliv, macs};
+    return s;
+}
+
+// Per-access energies of one design, computed once per (design, layer) evaluation.
+struct AccessEnergy {
+    std::array<double, 3> rf{}, noc{}, glb{}, dram{};
+    double dram_final_output = 0;  // final outputs leave at activation width
+    double mac = 0;
+    double leakage_pj_per_cycle = 0;
+
+    AccessEnergy(const Arch& a, const EnergyTable& tab) {
+        const double bits[3] = {static_cast<double>(a.weight_bits),
+                                static_cast<double>(a.act_bits),
+                                static_cast<double>(a.psum_bits)};
+        const double rf_unit = tab.rf_access_pj(a.rf_bytes, tab.ref_bits);
+        const double glb_unit = tab.glb_access_pj(a.glb_bytes, tab.ref_bits);
+        for (int t = 0; t < 3; ++t) {
+            rf[t] = rf_unit * bits[t] / tab.ref_bits;
+            glb[t] = glb_unit * bits[t] / tab.ref_bits;
+            noc[t] = tab.noc_access_pj(bits[t]);
+            dram[t] = tab.dram_access_pj(bits[t]);
+        }
+        dram_final_output = tab.dram_access_pj(bits[kInput]);
+        mac = tab.mac_energy_pj(bits[kWeight], bits[kInput]);
+        // mW/mm^2 x mm^2 x s = mJ = 1e9 pJ; one cycle lasts 1 / (clock_mhz * 1e6) s.
+        leakage_pj_per_cycle =
+            tab.leakage_mw_per_mm2 * tab.area_um2(a) * 1e-6 * 1e9 / (a.clock_mhz * 1e6);
+    }
+};
+
+LayerResult finish(const Arch& a, const Layer& L, const AccessEnergy& en, const ArraySide& s,
+                   const GlbTile& tile, const GlbCapacity& cap) {
+    LayerResult res;
+    const double macs = L.macs();
+    res.macs = macs;
+    res.tiling = tile;
+    res.compute_cycles = s.compute_cycles;
+    auto& A = res.accesses;
+    A.reads[kRf] = s.rf_reads;
+    A.writes[kRf] = s.rf_writes;
+    A.reads[kNoc] = s.noc_reads;
+    A.writes[kNoc] = s.noc_writes;
+    A.reads[kDram] = {tile.weight_reads, tile.input_reads, tile.psum_reads};
+    A.writes[kDram] = {0, 0, tile.psum_writes + tile.output_writes};
+    A.reads[kGlb] = {s.glb_reads[kWeight], s.glb_reads[kInput],
+                     s.glb_reads[kOutput] + tile.psum_writes + tile.output_writes};
+    A.writes[kGlb] = {tile.weight_reads, tile.input_reads, s.glb_output_writes + tile.psum_reads};
 
     // --- latency ------------------------------------------------------------------------
-    const double bw_w = a.weight_bits / 8.0, bw_i = a.act_bits / 8.0, bw_o = a.psum_bits / 8.0;
-    const double dram_bytes = cap.dram_bytes(*tile);
+    const double dram_bytes = cap.dram_bytes(tile);
     double glb_bytes = 0;
     for (int tn = 0; tn < 3; ++tn) {
-        const double b = tn == kWeight ? bw_w : tn == kInput ? bw_i : bw_o;
-        glb_bytes += (A.reads[kGlb][tn] + A.writes[kGlb][tn]) * b;
+        glb_bytes += (A.reads[kGlb][tn] + A.writes[kGlb][tn]) * cap.bytes_per_elem[tn];
     }
     // Whole cycles: a transfer that needs part of a cycle occupies all of it.
     res.latency_cycles = std::max({res.compute_cycles, std::ceil(dram_bytes / a.dram_bw),
@@ -171,29 +297,58 @@ LayerResult evaluate_layer(const Arch& a, const Layer& L, const EnergyTable& tab
     res.utilization = macs / ((res.compute_cycles + 1) * static_cast<double>(a.num_pes()));
 
     // --- energy -------------------------------------------------------------------------
-    const double bits[3] = {static_cast<double>(a.weight_bits), static_cast<double>(a.act_bits),
-                            static_cast<double>(a.psum_bits)};
     auto& E = res.energy_level_tensor_pj;
     for (int tn = 0; tn < 3; ++tn) {
-        const double n_rf = A.reads[kRf][tn] + A.writes[kRf][tn];
-        const double n_noc = A.reads[kNoc][tn] + A.writes[kNoc][tn];
-        const double n_glb = A.reads[kGlb][tn] + A.writes[kGlb][tn];
-        E[kRf][tn] = n_rf * tab.rf_access_pj(a.rf_bytes, bits[tn]);
-        E[kNoc][tn] = n_noc * tab.noc_access_pj(bits[tn]);
-        E[kGlb][tn] = n_glb * tab.glb_access_pj(a.glb_bytes, bits[tn]);
+        E[kRf][tn] = (A.reads[kRf][tn] + A.writes[kRf][tn]) * en.rf[tn];
+        E[kNoc][tn] = (A.reads[kNoc][tn] + A.writes[kNoc][tn]) * en.noc[tn];
+        E[kGlb][tn] = (A.reads[kGlb][tn] + A.writes[kGlb][tn]) * en.glb[tn];
     }
-    E[kDram][kWeight] = tile->weight_reads * tab.dram_access_pj(bits[kWeight]);
-    E[kDram][kInput] = tile->input_reads * tab.dram_access_pj(bits[kInput]);
-    E[kDram][kOutput] = (tile->psum_reads + tile->psum_writes) * tab.dram_access_pj(bits[kOutput]) +
-                        tile->output_writes * tab.dram_access_pj(bits[kInput]);
-    res.mac_energy_pj = macs * tab.mac_energy_pj(bits[kWeight], bits[kInput]);
-    const double seconds = res.latency_cycles / (a.clock_mhz * 1e6);
-    // mW/mm^2 x mm^2 x s = mJ = 1e9 pJ
-    res.leakage_energy_pj = tab.leakage_mw_per_mm2 * tab.area_um2(a) * 1e-6 * seconds * 1e9;
+    E[kDram][kWeight] = tile.weight_reads * en.dram[kWeight];
+    E[kDram][kInput] = tile.input_reads * en.dram[kInput];
+    E[kDram][kOutput] = (tile.psum_reads + tile.psum_writes) * en.dram[kOutput] +
+                        tile.output_writes * en.dram_final_output;
+    res.mac_energy_pj = macs * en.mac;
+    res.leakage_energy_pj = en.leakage_pj_per_cycle * res.latency_cycles;
     double total = res.mac_energy_pj + res.leakage_energy_pj;
     for (const auto& lvl : E) total += lvl[0] + lvl[1] + lvl[2];
     res.energy_pj = total;
     return res;
+}
+
+}  // namespace
+
+LayerResult evaluate_layer(const Arch& a, const Layer& L, const EnergyTable& tab,
+                           const std::vector<GlbTile>& tilings, const MapperOptions& mapper) {
+    const double macs = L.macs();
+    if (a.infeasibility() != nullptr) return failed(Status::invalid_config, macs);
+
+    const GlbCapacity cap = GlbCapacity::of(a);
+    const GlbTile* tile = best_glb_tiling(tilings, cap);
+    if (tile == nullptr) return failed(Status::does_not_fit, macs);
+
+    const AccessEnergy en(a, tab);
+    if (a.dataflow != Dataflow::rs) {
+        // The systolic mapping is fixed by the dataflow and the GLB tiling that moves the
+        // fewest DRAM bytes is best for every objective: nothing else to choose.
+        return finish(a, L, en, systolic_side(a, L), *tile, cap);
+    }
+    const RsShape sh = rs_shape(a, L);
+    const auto candidates = rs_candidates(a, L, mapper.mode == MapperMode::exhaustive);
+    LayerResult best;
+    bool found = false;
+    double best_value = 0;
+    for (const RsMapping& m : candidates) {
+        LayerResult r = finish(a, L, en, rs_side(a, L, sh, m), *tile, cap);
+        const double v = objective_value(r, mapper.objective);
+        if (!found || v < best_value) {
+            best = r;
+            best.rs = m;
+            best_value = v;
+            found = true;
+        }
+    }
+    if (!found) return failed(Status::does_not_fit, macs);
+    return best;
 }
 
 }  // namespace tldse

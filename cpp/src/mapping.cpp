@@ -249,3 +249,145 @@ const GlbTile* best_glb_tiling(const std::vector<GlbTile>& tilings, const GlbCap
 }
 
 }  // namespace tldse
+
+// ---- Row stationary -----------------------------------------------------------------
+
+namespace tldse {
+
+namespace {
+
+// Block sizes the rs mapper considers for a dimension d: every size up to 32 and every
+// balanced size ceil(d / k) for k up to 32 (at most 64 values, ascending).
+std::vector<std::int64_t> block_sizes(std::int64_t d) {
+    std::vector<std::int64_t> out;
+    for (std::int64_t b = 1; b <= std::min<std::int64_t>(d, 32); ++b) out.push_back(b);
+    for (std::int64_t k = 32; k >= 1; --k) {
+        const std::int64_t b = cdiv(d, k);
+        if (b > 32 && (out.empty() || b > out.back())) out.push_back(b);
+    }
+    return out;
+}
+
+// Replica splits: tc in {1..32} and floor(replicas / k) for k up to 32.
+std::vector<std::int64_t> replica_splits(std::int64_t replicas) {
+    std::vector<std::int64_t> out;
+    for (std::int64_t t = 1; t <= std::min<std::int64_t>(replicas, 32); ++t) out.push_back(t);
+    for (std::int64_t k = 32; k >= 1; --k) {
+        const std::int64_t t = replicas / k;
+        if (t > 32 && (out.empty() || t > out.back())) out.push_back(t);
+    }
+    return out;
+}
+
+std::int64_t balanced(std::int64_t d, std::int64_t block) { return cdiv(d, cdiv(d, block)); }
+
+}  // namespace
+
+RsShape rs_shape(const Arch& a, const Layer& L) {
+    RsShape s;
+    s.r_fold = cdiv(L.r, a.pe_rows);
+    s.r_eff = cdiv(L.r, s.r_fold);
+    const std::int64_t slots = (a.pe_rows / s.r_eff) * a.pe_cols;
+    if (L.p <= slots) {
+        s.e_fold = 1;
+        s.e_pass = L.p;
+        s.replicas = slots / L.p;
+    } else {
+        s.e_fold = cdiv(L.p, slots);
+        s.e_pass = cdiv(L.p, s.e_fold);
+        s.replicas = 1;
+    }
+    return s;
+}
+
+bool rs_fits(const Arch& a, const Layer& L, const RsMapping& m) {
+    const double w = static_cast<double>(m.p) * static_cast<double>(m.q) *
+                     static_cast<double>(L.s) * a.weight_bits / 8.0;
+    const double i = static_cast<double>(m.q) * static_cast<double>(L.s) * a.act_bits / 8.0;
+    const double o = static_cast<double>(m.p) * a.psum_bits / 8.0;
+    if (a.partitioned_rf() &&
+        (w > a.rf_weight_bytes || i > a.rf_input_bytes || o > a.rf_output_bytes)) {
+        return false;
+    }
+    return w + i + o <= a.rf_bytes;
+}
+
+std::vector<RsMapping> rs_candidates(const Arch& a, const Layer& L, bool exhaustive) {
+    const std::int64_t F = L.k_per_group(), C = L.c_per_group();
+    const RsShape sh = rs_shape(a, L);
+    const auto ps = block_sizes(F), qs = block_sizes(C);
+    std::vector<RsMapping> out;
+    auto add_splits = [&](std::int64_t p, std::int64_t q, const std::vector<std::int64_t>& tcs) {
+        for (std::int64_t tc : tcs) {
+            if (tc > sh.replicas) continue;
+            RsMapping m;
+            m.p = p;
+            m.q = q;
+            m.tc = tc;
+            m.tf = std::max<std::int64_t>(1, std::min(sh.replicas / tc, cdiv(F, p)));
+            out.push_back(m);
+        }
+    };
+    if (exhaustive) {
+        const auto tcs = replica_splits(sh.replicas);
+        for (std::int64_t q : qs) {
+            if (!rs_fits(a, L, RsMapping{1, q, 1, 1})) break;
+            for (std::int64_t p : ps) {
+                if (!rs_fits(a, L, RsMapping{p, q, 1, 1})) break;
+                add_splits(p, q, tcs);
+            }
+        }
+        return out;
+    }
+    // Heuristic: q from the largest that fits down by halves (snapped to the candidate
+    // block sizes), with the largest p that fits beside it and its balanced version;
+    // replica splits all-filters and channels-first. A subset of the exhaustive set.
+    std::int64_t q_max = 0;
+    for (std::int64_t q : qs) {
+        if (rs_fits(a, L, RsMapping{1, q, 1, 1})) q_max = q;
+    }
+    if (q_max == 0) return out;
+    std::vector<std::int64_t> q_choices;
+    const std::int64_t q_spread = cdiv(C, sh.replicas);  // channels over all replicas
+    if (q_spread < q_max) {
+        q_choices.push_back(*(std::upper_bound(qs.begin(), qs.end(), q_spread) - 1));
+    }
+    for (std::int64_t target = q_max; target >= 1; target /= 2) {
+        // largest candidate block size <= target
+        auto it = std::upper_bound(qs.begin(), qs.end(), target);
+        const std::int64_t q = *(it - 1);
+        if (std::find(q_choices.begin(), q_choices.end(), q) == q_choices.end()) {
+            q_choices.push_back(q);
+        }
+        if (target == 1) break;
+    }
+    const auto all = replica_splits(sh.replicas);
+    for (std::int64_t q : q_choices) {
+        std::int64_t p_max = 0;
+        for (std::int64_t p : ps) {
+            if (!rs_fits(a, L, RsMapping{p, q, 1, 1})) break;
+            p_max = p;
+        }
+        // Largest p, its balanced version, and p spreading the filters over all replicas.
+        std::vector<std::int64_t> p_choices{p_max};
+        for (std::int64_t target : {balanced(F, p_max), cdiv(F, sh.replicas)}) {
+            if (target >= p_max) continue;
+            const std::int64_t pv = *(std::upper_bound(ps.begin(), ps.end(), target) - 1);
+            if (std::find(p_choices.begin(), p_choices.end(), pv) == p_choices.end()) {
+                p_choices.push_back(pv);
+            }
+        }
+        std::vector<std::int64_t> tcs{1, std::min(sh.replicas, cdiv(C, q))};
+        if (tcs[1] == 1) tcs.pop_back();
+        // Keep only splits the exhaustive mode also enumerates.
+        tcs.erase(std::remove_if(tcs.begin(), tcs.end(),
+                                 [&](std::int64_t t) {
+                                     return !std::binary_search(all.begin(), all.end(), t);
+                                 }),
+                  tcs.end());
+        for (std::int64_t p : p_choices) add_splits(p, q, tcs);
+    }
+    return out;
+}
+
+}  // namespace tldse

@@ -11,8 +11,11 @@ from tldse.arch import (
     DATAFLOWS,
     Accelerator,
     EnergyTable,
+    PresetInfo,
     config_table,
     energy_table,
+    preset_info,
+    presets,
 )
 from tldse.sim import (
     RESULT_FIELDS,
@@ -40,12 +43,15 @@ __all__ = [
     "Evaluation",
     "Layer",
     "LayerReport",
+    "PresetInfo",
     "SimulationReport",
     "Workload",
     "__version__",
     "config_table",
     "energy_table",
     "evaluate",
+    "preset_info",
+    "presets",
     "simulate",
     "workloads",
 ]

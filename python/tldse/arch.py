@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -111,6 +111,18 @@ class Accelerator:
         return self.pe_rows * self.pe_cols
 
     @classmethod
+    def preset(cls, name: str, **overrides: Any) -> Accelerator:
+        """A published design (see :func:`presets` and docs/presets.md), with
+        ``overrides`` applied field by field, e.g.
+        ``Accelerator.preset("eyeriss", glb_bytes=65536)``.
+
+        Names are case-insensitive; unknown names or fields raise ValueError
+        listing the valid ones.
+        """
+        acc = cls.from_row(_preset_entry(name)[2])
+        return acc.replace(**overrides) if overrides else acc
+
+    @classmethod
     def from_scalesim_config(cls, path: str | Path) -> Accelerator:
         """Reads a SCALE-Sim ``.cfg`` (``[architecture_presets]``)."""
         return cls.from_row(_core.read_scalesim_config(str(path)))
@@ -122,6 +134,41 @@ class Accelerator:
         """Reads a tldse ``key = value`` architecture file over ``base``."""
         base = base or cls()
         return cls.from_row(_core.read_arch_file(str(path), base.row()))
+
+
+class PresetInfo(NamedTuple):
+    """What a preset models and where its numbers come from."""
+
+    description: str
+    source: str
+
+
+def _preset_table() -> dict[str, tuple[str, str, npt.NDArray[np.float64]]]:
+    return {
+        name: (description, source, row)
+        for name, description, source, row in _core.presets()
+    }
+
+
+def presets() -> list[str]:
+    """Names of the accelerator presets (``Accelerator.preset(name)``)."""
+    return [entry[0] for entry in _core.presets()]
+
+
+def _preset_entry(name: str) -> tuple[str, str, npt.NDArray[np.float64]]:
+    if not isinstance(name, str):
+        raise ValueError(f"a preset name must be a string, got {name!r}")
+    table = _preset_table()
+    entry = table.get(name.strip().lower())
+    if entry is None:
+        raise ValueError(f"unknown preset {name!r}; valid: {', '.join(table)}")
+    return entry
+
+
+def preset_info(name: str) -> PresetInfo:
+    """The description and source of a preset; ValueError for an unknown name."""
+    description, source, _ = _preset_entry(name)
+    return PresetInfo(description, source)
 
 
 def energy_table(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -60,17 +61,89 @@ class BenchResult:
 
 
 def run_bench(
-    dataflow: str, n_configs: int = 10_000, threads: int = 0, repeat: int = 3
+    dataflow: str,
+    n_configs: int = 10_000,
+    threads: int = 0,
+    repeat: int = 3,
+    mapper: str = "heuristic",
 ) -> BenchResult:
     """Best of ``repeat`` timed ``evaluate`` calls (tiling cache warmed first)."""
     configs = random_configs(n_configs, dataflow)
     layers = bench_layers().astype(np.float64)
     table = energy_table()
-    _core.evaluate(configs[:1], layers, table, threads, False)  # warm the tiling cache
+    # warm the tiling cache
+    _core.evaluate(configs[:1], layers, table, threads, False, "edp", mapper)
     best = float("inf")
     for _ in range(max(1, repeat)):
         t0 = time.perf_counter()
-        _core.evaluate(configs, layers, table, threads, False)
+        _core.evaluate(configs, layers, table, threads, False, "edp", mapper)
         best = min(best, time.perf_counter() - t0)
     used = threads or int(_core.default_threads())
     return BenchResult(dataflow, n_configs, len(layers), used, best)
+
+
+@dataclass
+class MapperDistance:
+    """Heuristic / exhaustive objective ratio over (design, layer) pairs."""
+
+    objective: str
+    pairs: int
+    mean: float
+    median: float
+    p90: float
+    p99: float
+    worst: float
+    equal_fraction: float
+    heuristic_rate: float  # evaluations per second
+    exhaustive_rate: float
+
+
+def _objective(d: dict[str, npt.NDArray[Any]], objective: str) -> npt.NDArray[Any]:
+    if objective == "latency":
+        return d["latency_cycles"]
+    if objective == "energy":
+        return d["energy_pj"]
+    return d["latency_cycles"] * d["energy_pj"]
+
+
+def compare_mappers(
+    n_configs: int = 200, seed: int = 0, threads: int = 0
+) -> list[MapperDistance]:
+    """Measures how far the rs heuristic mapper is from the exhaustive one.
+
+    Random ``rs`` designs (:func:`random_configs`) x ResNet-50's conv layers, for each
+    objective; ratios > 1 mean the heuristic's mapping is worse.
+    """
+    configs = random_configs(n_configs, "rs", seed=seed)
+    layers = bench_layers().astype(np.float64)
+    table = energy_table()
+    out = []
+    for objective in ("latency", "energy", "edp"):
+        t0 = time.perf_counter()
+        h = _core.evaluate(
+            configs, layers, table, threads, False, objective, "heuristic"
+        )
+        th = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        e = _core.evaluate(
+            configs, layers, table, threads, False, objective, "exhaustive"
+        )
+        te = time.perf_counter() - t0
+        ok = (h["status"] == 0) & (e["status"] == 0)
+        ratio = _objective(h, objective)[ok] / _objective(e, objective)[ok]
+        n = configs.shape[0] * layers.shape[0]
+        out.append(
+            MapperDistance(
+                objective,
+                int(ok.sum()),
+                float(ratio.mean()),
+                float(np.median(ratio)),
+                float(np.percentile(ratio, 90)),
+                float(np.percentile(ratio, 99)),
+                float(ratio.max()),
+                float(np.mean(ratio <= 1 + 1e-12)),
+                n / th,
+                n / te,
+            )
+        )
+    return out

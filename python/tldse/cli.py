@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tldse import __version__
-from tldse.arch import Accelerator
+from tldse.arch import Accelerator, presets
 from tldse.sim import SimulationReport, simulate
 from tldse.workloads import Workload, get, names
 
@@ -41,9 +41,21 @@ def _workload(spec: str, batch: int) -> Workload:
 
 
 def _accelerator(args: argparse.Namespace) -> Accelerator:
-    if args.config and args.arch:
-        raise CliError("give either --config or --arch, not both")
+    given = [
+        flag
+        for flag, value in (
+            ("--preset", args.preset),
+            ("--config", args.config),
+            ("--arch", args.arch),
+        )
+        if value
+    ]
+    if len(given) > 1:
+        got = " and ".join(given)
+        raise CliError(f"give at most one of --preset, --config, --arch (got {got})")
     acc = Accelerator()
+    if args.preset:
+        acc = Accelerator.preset(args.preset)
     if args.config:
         acc = Accelerator.from_scalesim_config(args.config)
     if args.arch:
@@ -140,16 +152,33 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from tldse.bench import run_bench
+    from tldse.bench import compare_mappers, run_bench
+
+    if args.compare_mappers:
+        console.print(
+            f"rs mapper: heuristic vs exhaustive over {args.configs} random designs x "
+            "ResNet-50 conv layers (ratio of objective values, 1 = same)",
+            highlight=False,
+        )
+        for d in compare_mappers(args.configs, threads=args.threads):
+            console.print(
+                f"objective={d.objective} pairs={d.pairs} mean={d.mean:.4f} "
+                f"median={d.median:.4f} p90={d.p90:.4f} p99={d.p99:.4f} "
+                f"worst={d.worst:.4f} equal={d.equal_fraction:.1%} "
+                f"heuristic_per_second={d.heuristic_rate:.0f} "
+                f"exhaustive_per_second={d.exhaustive_rate:.0f}",
+                highlight=False,
+            )
+        return 0
 
     flows = [f.strip() for f in args.dataflow.split(",") if f.strip()]
     for f in flows:
-        if f not in ("ws", "os", "is"):
-            raise CliError(f"--dataflow: {f!r} is not one of ws, os, is")
+        if f not in ("ws", "os", "is", "rs"):
+            raise CliError(f"--dataflow: {f!r} is not one of ws, os, is, rs")
     if args.configs < 1:
         raise CliError("--configs must be >= 1")
     for f in flows:
-        r = run_bench(f, args.configs, args.threads, args.repeat)
+        r = run_bench(f, args.configs, args.threads, args.repeat, args.mapper)
         console.print(
             f"dataflow={r.dataflow} configs={r.configs} layers={r.layers} "
             f"threads={r.threads} seconds={r.seconds:.4f} "
@@ -160,13 +189,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _add_arch_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--preset",
+        help=f"a published design as the base ({', '.join(presets())}); "
+        "see docs/presets.md",
+    )
     p.add_argument("--config", help="SCALE-Sim .cfg file ([architecture_presets])")
     p.add_argument("--arch", help="tldse architecture file (key = value lines)")
     p.add_argument(
         "--set",
         action="append",
         metavar="KEY=VALUE",
-        help="override one field, e.g. --set pe_rows=32 --set dataflow=os (repeatable)",
+        help="override one field, e.g. --set pe_rows=32 --set dataflow=os "
+        "(repeatable; applied after --preset/--config/--arch)",
     )
     p.add_argument(
         "--energy-table",
@@ -204,12 +239,25 @@ def build_parser() -> argparse.ArgumentParser:
         "bench",
         help="measure evaluate() throughput on this machine",
         description="Times tldse.evaluate over ResNet-50's conv layers x N random "
-        "designs and prints evaluations_per_second for each dataflow.",
+        "designs and prints evaluations_per_second for each dataflow (default ws, os, "
+        "is; add rs with --dataflow rs).",
     )
     b.add_argument("--configs", type=int, default=10_000, help="random designs (10000)")
     b.add_argument("--dataflow", default="ws,os,is", help="comma list (ws,os,is)")
     b.add_argument("--threads", type=int, default=0, help="0 = all cores (default)")
     b.add_argument("--repeat", type=int, default=3, help="best of R timed runs (3)")
+    b.add_argument(
+        "--mapper",
+        choices=("heuristic", "exhaustive"),
+        default="heuristic",
+        help="rs mapper mode to time (heuristic)",
+    )
+    b.add_argument(
+        "--compare-mappers",
+        action="store_true",
+        help="measure the rs heuristic mapper's distance from exhaustive instead "
+        "(use --configs 200)",
+    )
     b.set_defaults(func=cmd_bench)
 
     from tldse.cli_workloads import register as register_workloads

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +22,23 @@ STATUS_NAMES: tuple[str, ...] = tuple(_core.status_names)
 
 WorkloadLike = Workload | Iterable[Layer] | str | Path
 TableLike = str | Path | EnergyTable | None
+
+
+OBJECTIVES: tuple[str, ...] = ("latency", "energy", "edp")
+MAPPER_MODES: tuple[str, ...] = ("heuristic", "exhaustive")
+Objective = Literal["latency", "energy", "edp"]
+MapperMode = Literal["heuristic", "exhaustive"]
+
+
+def _check_mapper(objective: str, mapper: str) -> None:
+    if objective not in OBJECTIVES:
+        raise ValueError(
+            f"objective must be one of {', '.join(OBJECTIVES)}; got {objective!r}"
+        )
+    if mapper not in MAPPER_MODES:
+        raise ValueError(
+            f"mapper must be one of {', '.join(MAPPER_MODES)}; got {mapper!r}"
+        )
 
 
 def _threads(threads: int | None) -> int:
@@ -89,18 +106,30 @@ def evaluate(
     energy: TableLike = None,
     threads: int | None = None,
     per_network: bool = False,
+    objective: Objective = "edp",
+    mapper: MapperMode = "heuristic",
 ) -> Evaluation:
     """Evaluates every (config, layer) pair in C++ threads with the GIL released.
 
     ``configs``: list of :class:`Accelerator`, a DataFrame with config columns, or an
     ``(n, 18)`` array. ``workload``: a :class:`Workload`, a list of layers or a topology
-    file. ``per_network`` sums layers (weighted by ``count``) per config. Infeasible
-    points get a non-zero ``status`` and NaN metrics; malformed input raises ValueError.
+    file. ``per_network`` sums layers (weighted by ``count``) per config.
+    ``objective`` (latency, energy, edp) is what the mapper minimises and ``mapper``
+    (heuristic, exhaustive) how hard it searches; both only matter where the dataflow
+    leaves a choice (``rs``). Infeasible points get a non-zero ``status`` and NaN
+    metrics; malformed input raises ValueError.
     """
+    _check_mapper(objective, mapper)
     table = config_table(configs)
     wl = as_workload(workload)
     raw = _core.evaluate(
-        table, wl.table(), energy_table(energy), _threads(threads), per_network
+        table,
+        wl.table(),
+        energy_table(energy),
+        _threads(threads),
+        per_network,
+        objective,
+        mapper,
     )
     arrays = {str(k): np.asarray(v) for k, v in raw.items()}
     return Evaluation(arrays, wl.names, per_network)
@@ -115,6 +144,7 @@ class LayerReport:
     accesses: dict[str, float]
     energy_breakdown_pj: dict[str, float]
     tiling: dict[str, Any]
+    mapping: dict[str, Any] = field(default_factory=dict)  # rs: p, q, tf, tc, ...
 
 
 @dataclass
@@ -174,11 +204,14 @@ def simulate(
     workload: WorkloadLike,
     *,
     energy: TableLike = None,
+    objective: Objective = "edp",
+    mapper: MapperMode = "heuristic",
 ) -> SimulationReport:
     """One design, every layer, with per-level and per-tensor detail.
 
     Uses the same C++ cost function as :func:`evaluate`.
     """
+    _check_mapper(objective, mapper)
     if not isinstance(accelerator, Accelerator):
         raise ValueError("accelerator must be a tldse.Accelerator")
     wl = as_workload(workload)
@@ -189,7 +222,7 @@ def simulate(
         accelerator, wl.name, str(table.name), float(table.area_um2(row))
     )
     for layer, lrow in zip(wl.layers, layer_rows, strict=True):
-        d = _core.evaluate_layer(row, lrow.astype(np.float64), table)
+        d = _core.evaluate_layer(row, lrow.astype(np.float64), table, objective, mapper)
         report.layers.append(
             LayerReport(
                 name=layer.name,
@@ -201,6 +234,7 @@ def simulate(
                     str(k): float(v) for k, v in d["energy_breakdown"].items()
                 },
                 tiling=dict(d["tiling"]),
+                mapping=dict(d.get("rs_mapping", {})),
             )
         )
     return report

@@ -445,8 +445,11 @@ void test_evaluate_layer() {
         const LayerResult s = evaluate_layer(b, l, eye);
         CHECK(s.status == Status::does_not_fit);
         CHECK(std::isnan(s.compute_cycles));
+        // rs with 6-byte PEs: p = q = 1 needs 3 weights + 3 inputs + 1 psum = 14 bytes.
         Arch c = arch16(Dataflow::rs);
-        CHECK(evaluate_layer(c, l, eye).status == Status::unsupported);
+        CHECK(evaluate_layer(c, l, eye).status == Status::does_not_fit);
+        c.rf_bytes = 14;
+        CHECK(evaluate_layer(c, l, eye).status == Status::ok);
     }
 }
 

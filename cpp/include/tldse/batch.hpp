@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tldse/arch.hpp"
+#include "tldse/cost_model.hpp"
 #include "tldse/energy_table.hpp"
 #include "tldse/layer.hpp"
 
@@ -45,11 +46,12 @@ std::vector<Layer> parse_layers(const std::int64_t* data, std::int64_t m, std::i
 // the network utilization is total MACs / (total busy cycles x PEs), where a layer's busy
 // cycles are its compute_cycles + 1 (see docs/model.md).
 BatchOutput evaluate_batch(const std::vector<Arch>& configs, const std::vector<Layer>& layers,
-                           const EnergyTable& table, int threads, bool per_network);
+                           const EnergyTable& table, int threads, bool per_network,
+                           const MapperOptions& mapper = {});
 // The same, writing into caller-owned buffers (no copy; used by the Python bindings).
 void evaluate_batch_into(const std::vector<Arch>& configs, const std::vector<Layer>& layers,
                          const EnergyTable& table, int threads, bool per_network,
-                         const BatchView& out);
+                         const BatchView& out, const MapperOptions& mapper = {});
 
 int default_threads() noexcept;
 

@@ -54,7 +54,11 @@ struct LayerResult {
     double mac_energy_pj = 0;
     double leakage_energy_pj = 0;
     GlbTile tiling;
+    RsMapping rs;  // the row-stationary mapping (rs designs only)
 };
+
+// Objective value of a result (latency cycles, energy pJ, or their product).
+double objective_value(const LayerResult& r, Objective o) noexcept;
 
 // Operand-matrix view of one group of a layer for a systolic dataflow (SCALE-Sim's view):
 // sr rows and sc columns are unrolled onto the array, t is the temporal dimension.

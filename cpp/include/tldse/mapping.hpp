@@ -59,4 +59,37 @@ const GlbTile* best_glb_tiling(const std::vector<GlbTile>& tilings, const GlbCap
 // Enumerates every candidate tiling without pruning (used by tests and the exhaustive path).
 std::vector<GlbTile> enumerate_glb_tilings(const Layer& layer);
 
+// ---- Row stationary (Eyeriss) -----------------------------------------------------------
+//
+// A logical PE set is R filter rows x E output rows (E = p of the layer). Filter rows
+// larger than the array are split into `r_fold` pieces of `r_eff` rows; the array holds
+// `sets_v = floor(rows / r_eff)` sets stacked vertically, giving `slots = sets_v x cols`
+// PE columns of height r_eff. When E fits the slots, `replicas = floor(slots / E)` sets run
+// side by side (on different filters or channels); otherwise E is cut into `e_fold`
+// strips of `e_pass` output rows.
+struct RsShape {
+    std::int64_t r_eff = 1, r_fold = 1;
+    std::int64_t e_pass = 1, e_fold = 1;
+    std::int64_t replicas = 1;
+};
+RsShape rs_shape(const Arch& arch, const Layer& layer);
+
+// The temporal part chosen by the mapper: each PE holds p filters x q channels of one
+// filter row in its scratchpads; `tf` replicas work on different filters and `tc` on
+// different channels (tf x tc <= replicas).
+struct RsMapping {
+    std::int64_t p = 1, q = 1, tf = 1, tc = 1;
+};
+
+// Scratchpad check: weights p*q*s, inputs q*s (a sliding window per channel), partial
+// sums p; against the per-tensor partitions when the register file is partitioned, and
+// always against rf_bytes in total.
+bool rs_fits(const Arch& arch, const Layer& layer, const RsMapping& m);
+
+// Candidate mappings. Exhaustive: every p in [1, min(k/groups, 1024)] and q in
+// [1, min(c/groups, 1024)] that fit, every tc in [1, replicas] with tf = replicas / tc.
+// Heuristic: the largest p and q that fit, their balanced versions (blocks of equal size)
+// and tc in {1, balanced, max}: a subset of the exhaustive set.
+std::vector<RsMapping> rs_candidates(const Arch& arch, const Layer& layer, bool exhaustive);
+
 }  // namespace tldse
