@@ -103,7 +103,7 @@ def _objective(d: dict[str, npt.NDArray[Any]], objective: str) -> npt.NDArray[An
         return d["latency_cycles"]
     if objective == "energy":
         return d["energy_pj"]
-    return d["latency_cycles"] * d["energy_pj"]
+    return np.asarray(d["latency_cycles"] * d["energy_pj"])
 
 
 def compare_mappers(
