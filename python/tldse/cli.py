@@ -125,7 +125,9 @@ def _print_report(rep: SimulationReport) -> None:
 def cmd_simulate(args: argparse.Namespace) -> int:
     wl = _workload(args.workload, args.batch)
     acc = _accelerator(args)
-    rep = simulate(acc, wl, energy=args.energy_table)
+    rep = simulate(
+        acc, wl, energy=args.energy_table, objective=args.objective, mapper=args.mapper
+    )
     if args.format == "table":
         _print_report(rep)
     else:
@@ -188,6 +190,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    from tldse.validation import eyeriss_alexnet, markdown_table
+
+    rows = eyeriss_alexnet(args.objective, args.mapper)
+    console.print(
+        "Eyeriss (JSSC 2017) vs tldse rs model, preset eyeriss, AlexNet conv layers, "
+        f"batch 4, 200 MHz, mapper {args.mapper}/{args.objective}",
+        highlight=False,
+    )
+    sys.stdout.write(markdown_table(rows) + "\n")
+    return 0
+
+
 def _add_arch_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--preset",
@@ -207,6 +222,21 @@ def _add_arch_args(p: argparse.ArgumentParser) -> None:
         "--energy-table",
         default="horowitz45",
         help="horowitz45 (default), eyeriss, or a key = value file",
+    )
+
+
+def _add_mapper_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--objective",
+        choices=("latency", "energy", "edp"),
+        default="edp",
+        help="what the mapper minimises where the dataflow leaves a choice (edp)",
+    )
+    p.add_argument(
+        "--mapper",
+        choices=("heuristic", "exhaustive"),
+        default="heuristic",
+        help="mapper search mode (heuristic)",
     )
 
 
@@ -233,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, default=1, help="batch size (default 1)")
     _add_arch_args(p)
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    _add_mapper_args(p)
     p.set_defaults(func=cmd_simulate)
 
     b = sub.add_parser(
@@ -259,6 +290,17 @@ def build_parser() -> argparse.ArgumentParser:
         "(use --configs 200)",
     )
     b.set_defaults(func=cmd_bench)
+
+    v = sub.add_parser(
+        "validate",
+        help="compare the model with published silicon (Eyeriss, AlexNet)",
+        description="Runs the rs model with the eyeriss preset on AlexNet's conv "
+        "layers at batch 4 and prints ours vs the measured latency and DRAM accesses "
+        "of the Eyeriss chip (Chen et al., JSSC 2017) as a Markdown table.",
+    )
+    v.add_argument("target", nargs="?", default="eyeriss", choices=("eyeriss",))
+    _add_mapper_args(v)
+    v.set_defaults(func=cmd_validate)
 
     from tldse.cli_workloads import register as register_workloads
 
