@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +21,8 @@ import pytest
 import tldse
 from tldse import _core
 from tldse.cli import main as cli_main
+
+from .conftest import find_tldse_sim
 
 CONV_HEADER = (
     "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
@@ -50,13 +50,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def _tldse_sim() -> str:
-    local = Path(sys.executable).parent / "tldse-sim"
-    if local.exists():
-        return str(local)
-    found = shutil.which("tldse-sim")
-    if found is None:
-        pytest.fail("tldse-sim is not installed next to this Python or on PATH")
-    return found
+    return find_tldse_sim()
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,7 @@ Runs are derandomized so that the suite is deterministic.
 from __future__ import annotations
 
 import math
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,8 @@ from hypothesis import strategies as st
 
 import tldse
 from tldse.workloads import KINDS, LAYER_COLUMNS
+
+from .conftest import find_tldse_sim
 
 CONV_HEADER = (
     "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
@@ -183,13 +183,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _tldse_sim() -> str:
-    local = Path(sys.executable).parent / "tldse-sim"
-    if local.exists():
-        return str(local)
-    found = shutil.which("tldse-sim")
-    if found is None:
-        pytest.fail("tldse-sim is not installed next to this Python or on PATH")
-    return found
+    return find_tldse_sim()
 
 
 def check_layers(wl: tldse.Workload) -> None:

@@ -129,27 +129,36 @@ void Arch::validate() const {
     }
 }
 
+namespace {
+
+// A storage split into three per-tensor partitions: all three or none, within the total.
+const char* partition_problem(double total, double a, double b, double c,
+                              const char* missing, const char* exceeds) noexcept {
+    if (a <= 0 && b <= 0 && c <= 0) return nullptr;
+    if (a <= 0 || b <= 0 || c <= 0) return missing;
+    if (a + b + c > total * (1 + 1e-12)) return exceeds;
+    return nullptr;
+}
+
+}  // namespace
+
 const char* Arch::infeasibility() const noexcept {
     if (pe_rows < 1 || pe_cols < 1) return "the PE array is empty";
     if (glb_bytes <= 0) return "the global buffer is empty";
-    if (partitioned_glb() &&
-        (glb_input_bytes <= 0 || glb_weight_bytes <= 0 || glb_output_bytes <= 0)) {
-        return "a partitioned global buffer needs all three partitions";
-    }
-    if (partitioned_glb() &&
-        glb_input_bytes + glb_weight_bytes + glb_output_bytes > glb_bytes * (1 + 1e-12)) {
-        return "the global-buffer partitions exceed glb_bytes";
+    if (const char* why = partition_problem(
+            glb_bytes, glb_input_bytes, glb_weight_bytes, glb_output_bytes,
+            "a partitioned global buffer needs all three partitions",
+            "the global-buffer partitions exceed glb_bytes")) {
+        return why;
     }
     if (dram_bw <= 0) return "DRAM bandwidth is zero";
     if (glb_bw <= 0) return "global-buffer bandwidth is zero";
     if (clock_mhz <= 0) return "clock is zero";
-    if (partitioned_rf() &&
-        (rf_input_bytes <= 0 || rf_weight_bytes <= 0 || rf_output_bytes <= 0)) {
-        return "a partitioned register file needs all three partitions";
-    }
-    if (partitioned_rf() &&
-        rf_input_bytes + rf_weight_bytes + rf_output_bytes > rf_bytes * (1 + 1e-12)) {
-        return "the register-file partitions exceed rf_bytes";
+    if (const char* why = partition_problem(
+            rf_bytes, rf_input_bytes, rf_weight_bytes, rf_output_bytes,
+            "a partitioned register file needs all three partitions",
+            "the register-file partitions exceed rf_bytes")) {
+        return why;
     }
     if (rf_bytes * 8 < weight_bits + act_bits + psum_bits ||
         (partitioned_rf() && (rf_input_bytes * 8 < act_bits || rf_weight_bytes * 8 < weight_bits ||

@@ -159,18 +159,6 @@ ArraySide systolic_side(const Arch& a, const Layer& L) {
     return s;
 }
 
-// Real input rows read by output rows [first, first + rows) through filter rows
-// [r0, r0 + r_rows), padding rows excluded.
-double rs_input_rows(const Layer& L, std::int64_t first, std::int64_t rows, std::int64_t r0,
-                     std::int64_t r_rows) {
-    const std::int64_t H = L.input_h();
-    const std::int64_t lo = std::max<std::int64_t>(0, first * L.stride_h - L.pad_h + r0 * L.dil_h);
-    const std::int64_t hi =
-        std::min<std::int64_t>(H - 1, (first + rows - 1) * L.stride_h - L.pad_h +
-                                          (r0 + r_rows - 1) * L.dil_h);
-    return static_cast<double>(std::max<std::int64_t>(0, hi - lo + 1));
-}
-
 // Input rows moved for one channel of one image over all e-strips and filter-row pieces.
 double rs_input_rows_total(const Layer& L, const RsShape& sh) {
     constexpr std::int64_t kMaxExact = 4096;
@@ -183,17 +171,20 @@ double rs_input_rows_total(const Layer& L, const RsShape& sh) {
             for (std::int64_t e = 0; e < sh.e_fold; ++e) {
                 const std::int64_t first = e * sh.e_pass;
                 if (first >= L.p) break;
-                total += rs_input_rows(L, first, std::min(sh.e_pass, L.p - first), r0, r_rows);
+                total += static_cast<double>(
+                    L.input_rows_read(first, std::min(sh.e_pass, L.p - first), r0, r_rows));
             }
-        } else {  // very tall outputs: closed form, padding counted as real rows
+        } else {  // very tall outputs: closed form, borders ignored
             total += static_cast<double>(sh.e_fold) *
-                     static_cast<double>((sh.e_pass - 1) * L.stride_h + (r_rows - 1) * L.dil_h + 1);
+                     static_cast<double>(L.input_rows_read(0, sh.e_pass, r0, r_rows));
         }
     }
     return total;
 }
 
-ArraySide rs_side(const Arch& a, const Layer& L, const RsShape& sh, const RsMapping& m) {
+// `input_rows` = rs_input_rows_total(L, sh), which does not depend on the mapping.
+ArraySide rs_side(const Arch& a, const Layer& L, const RsShape& sh, const RsMapping& m,
+                  double input_rows) {
     ArraySide s;
     const double macs = L.macs();
     const double g = static_cast<double>(L.groups), N = static_cast<double>(L.n);
@@ -220,7 +211,7 @@ ArraySide rs_side(const Arch& a, const Layer& L, const RsShape& sh, const RsMapp
     // GLB <-> array, unique words (multicast sends each once).
     const double outputs = g * N * F * P * Q;
     const double w_unique = g * N * e_fold * F * C * R * S;
-    const double i_unique = g * N * n_f * C * rs_input_rows_total(L, sh) * W;
+    const double i_unique = g * N * n_f * C * input_rows * W;
     const double o_writes = outputs * cdiv(C, q) * r_fold;
     const double o_reads = o_writes - outputs;
     // Deliveries to PEs: a weight to every PE of its row strip, an input row to every PE
@@ -333,12 +324,13 @@ LayerResult evaluate_layer(const Arch& a, const Layer& L, const EnergyTable& tab
         return finish(a, L, en, systolic_side(a, L), *tile, cap);
     }
     const RsShape sh = rs_shape(a, L);
+    const double input_rows = rs_input_rows_total(L, sh);
     const auto candidates = rs_candidates(a, L, mapper.mode == MapperMode::exhaustive);
     LayerResult best;
     bool found = false;
     double best_value = 0;
     for (const RsMapping& m : candidates) {
-        LayerResult r = finish(a, L, en, rs_side(a, L, sh, m), *tile, cap);
+        LayerResult r = finish(a, L, en, rs_side(a, L, sh, m, input_rows), *tile, cap);
         const double v = objective_value(r, mapper.objective);
         if (!found || v < best_value) {
             best = r;

@@ -1,6 +1,7 @@
 #include "tldse/layer.hpp"
 
 #include <algorithm>
+#include <numeric>
 #include <stdexcept>
 
 namespace tldse {
@@ -105,6 +106,38 @@ std::int64_t Layer::input_rows_for(std::int64_t rows) const {
 std::int64_t Layer::input_cols_for(std::int64_t cols) const {
     return (cols - 1) * stride_w + dil_w * (s - 1) + 1;
 }
+std::int64_t Layer::input_rows_read(std::int64_t first, std::int64_t rows, std::int64_t r0,
+                                    std::int64_t r_rows) const {
+    if (rows <= 0 || r_rows <= 0) return 0;
+    const std::int64_t H = input_h();
+    const std::int64_t extent = (r_rows - 1) * dil_h + 1;
+    if (stride_h < extent) {
+        // Windows overlap: the span of rows, thinned when stride and dilation both skip
+        // rows (only one row in gcd(stride, dilation) is ever touched).
+        const std::int64_t lo = std::max<std::int64_t>(0, first * stride_h - pad_h + r0 * dil_h);
+        const std::int64_t hi = std::min<std::int64_t>(
+            H - 1, (first + rows - 1) * stride_h - pad_h + (r0 + r_rows - 1) * dil_h);
+        const std::int64_t span = std::max<std::int64_t>(0, hi - lo + 1);
+        const std::int64_t g = std::gcd(stride_h, dil_h);
+        const std::int64_t thinned = g > 1 ? (span + g - 1) / g : span;
+        // Never more distinct rows than (output row, filter row) pairs.
+        return std::min(thinned, rows * r_rows);
+    }
+    // Disjoint windows: each output row reads its own r_rows rows, clipped at the borders.
+    auto window = [&](std::int64_t e) {
+        const std::int64_t base = e * stride_h - pad_h + r0 * dil_h;
+        const std::int64_t r_lo = base >= 0 ? 0 : (-base + dil_h - 1) / dil_h;
+        const std::int64_t r_hi =
+            base > H - 1 ? -1 : std::min<std::int64_t>(r_rows - 1, (H - 1 - base) / dil_h);
+        return std::max<std::int64_t>(0, r_hi - r_lo + 1);
+    };
+    constexpr std::int64_t kMaxExact = 65536;
+    if (rows > kMaxExact) return rows * r_rows;  // huge outputs: borders ignored
+    std::int64_t total = 0;
+    for (std::int64_t e = first; e < first + rows; ++e) total += window(e);
+    return total;
+}
+
 std::int64_t Layer::input_h() const { return std::max<std::int64_t>(1, input_rows_for(p) - 2 * pad_h); }
 std::int64_t Layer::input_w() const { return std::max<std::int64_t>(1, input_cols_for(q) - 2 * pad_w); }
 

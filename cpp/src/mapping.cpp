@@ -97,10 +97,7 @@ std::vector<GlbTile> enumerate_glb_tilings(const Layer& L) {
     const double groups = static_cast<double>(L.groups);
     // Real input rows (padding excluded) that output rows [first, first + rows) read.
     auto rows_in = [&](std::int64_t first, std::int64_t rows) {
-        const std::int64_t lo = std::max<std::int64_t>(0, first * L.stride_h - L.pad_h);
-        const std::int64_t hi = std::min<std::int64_t>(
-            H - 1, (first + rows - 1) * L.stride_h - L.pad_h + L.dil_h * (L.r - 1));
-        return std::max<std::int64_t>(0, hi - lo + 1);
+        return L.input_rows_read(first, rows, 0, L.r);
     };
 
     // Row tiles: parts of one image's P rows, or whole images (b x P rows).
@@ -328,10 +325,20 @@ std::vector<RsMapping> rs_candidates(const Arch& a, const Layer& L, bool exhaust
             out.push_back(m);
         }
     };
+    // Replica splits for a given q: the fixed set plus one replica per channel block.
+    const auto splits = replica_splits(sh.replicas);
+    auto splits_for = [&](std::int64_t q) {
+        std::vector<std::int64_t> tcs = splits;
+        const std::int64_t per_block = std::min(sh.replicas, cdiv(C, q));
+        if (!std::binary_search(tcs.begin(), tcs.end(), per_block)) {
+            tcs.insert(std::upper_bound(tcs.begin(), tcs.end(), per_block), per_block);
+        }
+        return tcs;
+    };
     if (exhaustive) {
-        const auto tcs = replica_splits(sh.replicas);
         for (std::int64_t q : qs) {
             if (!rs_fits(a, L, RsMapping{1, q, 1, 1})) break;
+            const auto tcs = splits_for(q);
             for (std::int64_t p : ps) {
                 if (!rs_fits(a, L, RsMapping{p, q, 1, 1})) break;
                 add_splits(p, q, tcs);
@@ -361,7 +368,6 @@ std::vector<RsMapping> rs_candidates(const Arch& a, const Layer& L, bool exhaust
         }
         if (target == 1) break;
     }
-    const auto all = replica_splits(sh.replicas);
     for (std::int64_t q : q_choices) {
         std::int64_t p_max = 0;
         for (std::int64_t p : ps) {
@@ -377,14 +383,9 @@ std::vector<RsMapping> rs_candidates(const Arch& a, const Layer& L, bool exhaust
                 p_choices.push_back(pv);
             }
         }
+        // Both are in splits_for(q), so the heuristic stays a subset of exhaustive.
         std::vector<std::int64_t> tcs{1, std::min(sh.replicas, cdiv(C, q))};
         if (tcs[1] == 1) tcs.pop_back();
-        // Keep only splits the exhaustive mode also enumerates.
-        tcs.erase(std::remove_if(tcs.begin(), tcs.end(),
-                                 [&](std::int64_t t) {
-                                     return !std::binary_search(all.begin(), all.end(), t);
-                                 }),
-                  tcs.end());
         for (std::int64_t p : p_choices) add_splits(p, q, tcs);
     }
     return out;

@@ -48,6 +48,11 @@ struct Layer {
     // Input rows needed to produce `rows` consecutive output rows (halo included, padding
     // not subtracted).
     std::int64_t input_rows_for(std::int64_t rows) const;
+    // Distinct real input rows (padding excluded) that output rows [first, first + rows)
+    // read through filter rows [r0, r0 + r_rows): rows skipped by a stride larger than
+    // the (dilated) filter are not counted.
+    std::int64_t input_rows_read(std::int64_t first, std::int64_t rows, std::int64_t r0,
+                                 std::int64_t r_rows) const;
     std::int64_t input_cols_for(std::int64_t cols) const;
 
     double macs() const;  // per occurrence (count not applied)
