@@ -164,17 +164,19 @@ def input_hw(layer: tldse.Layer) -> tuple[int, int]:
 
 
 def rows_in(layer: tldse.Layer, first: int, rows: int, r0: int, r_rows: int) -> int:
-    """Real input rows (padding excluded) of output rows [first, first+rows) through
-    filter rows [r0, r0+r_rows)."""
+    """Distinct real input rows that output rows [first, first+rows) read through
+    filter rows [r0, r0+r_rows) (docs/model.md, rs inputs): padding excluded, rows
+    that stride or dilation skip not read (exact for the small layers tested here)."""
     h, _ = input_hw(layer)
-    lo = max(0, first * layer.stride_h - layer.pad_h + r0 * layer.dil_h)
-    hi = min(
-        h - 1,
-        (first + rows - 1) * layer.stride_h
-        - layer.pad_h
-        + (r0 + r_rows - 1) * layer.dil_h,
+    st, dil, pad = layer.stride_h, layer.dil_h, layer.pad_h
+    return len(
+        {
+            e * st - pad + i * dil
+            for e in range(first, first + rows)
+            for i in range(r0, r0 + r_rows)
+            if 0 <= e * st - pad + i * dil < h
+        }
     )
-    return max(0, hi - lo + 1)
 
 
 def rs_rows_total(layer: tldse.Layer, sh: Shape) -> int:
@@ -199,9 +201,7 @@ def dram_input_rows_big_glb(layer: tldse.Layer) -> int:
     sizes = [1 << i for i in range(64) if (1 << i) < e] + [e]
     best = input_hw(layer)[0]  # whole images
     for pr in sizes:
-        s = sum(
-            rows_in(layer, f, min(pr, e - f), 0, layer.r) for f in range(0, e, pr)
-        )
+        s = sum(rows_in(layer, f, min(pr, e - f), 0, layer.r) for f in range(0, e, pr))
         best = min(best, s)
     return best
 
@@ -228,6 +228,12 @@ def replica_splits(replicas: int) -> list[int]:
     return sorted(out)
 
 
+def splits_for(replicas: int, c: int, q: int) -> list[int]:
+    """The exhaustive tc set for a given q: the replica splits plus one replica per
+    channel block, min(replicas, ceil(C/q))."""
+    return sorted(set(replica_splits(replicas)) | {min(replicas, cdiv(c, q))})
+
+
 def tf_for(sh: Shape, layer: tldse.Layer, p: int, tc: int) -> int:
     f = layer.k // layer.groups
     return max(1, min(sh.replicas // tc, cdiv(f, p)))
@@ -243,14 +249,12 @@ def brute_force_mappings(acc: tldse.Accelerator, layer: tldse.Layer) -> list[Map
     out = []
     for p, q in itertools.product(block_sizes(f), block_sizes(c)):
         if fits(acc, layer, p, q):
-            for tc in replica_splits(sh.replicas):
+            for tc in splits_for(sh.replicas, c, q):
                 out.append((p, q, tf_for(sh, layer, p, tc), tc))
     return out
 
 
-def doc_heuristic_mappings(
-    acc: tldse.Accelerator, layer: tldse.Layer
-) -> list[Mapping]:
+def doc_heuristic_mappings(acc: tldse.Accelerator, layer: tldse.Layer) -> list[Mapping]:
     """The heuristic's candidates as documented (for F, C <= 32, where every size up
     to the dimension is a block size): q from the largest that fits down by halves,
     plus ceil(C/replicas); per q the largest fitting p, its balanced size and
@@ -301,7 +305,8 @@ def ref_eval(
     n_f = np.ceil(f / (p * tf))
     n_c = np.ceil(c / (q * tc))
     passes = g * n * n_f * n_c * sh.e_fold * sh.r_fold
-    w_words = p * tf * q * tc * sh.r_eff * s
+    # without multicast every PE of the strip gets its own copy of the weights
+    w_words = p * tf * q * tc * sh.r_eff * s * (1 if acc.multicast else sh.e_pass)
     refill = np.ceil(w_words * wb / 8.0 / acc.glb_bw_bytes_per_cycle)
     compute = passes * (p * q * s * qq + (sh.r_eff - 1) + refill)
 
@@ -387,7 +392,12 @@ def ref_objective(ref: dict[str, npt.NDArray[np.float64]], objective: str) -> An
 CONV5 = tldse.Layer.conv("conv5", c=2, k=2, h=5, r=3)
 # Scratchpads that force p = q = 1 at 16 bit with s = 3: weights p*q*3*2 B <= 6,
 # inputs q*3*2 B <= 6, psums p*2 B <= 2.
-RF_PQ1 = {"rf_bytes": 14, "rf_weight_bytes": 6, "rf_input_bytes": 6, "rf_output_bytes": 2}
+RF_PQ1 = {
+    "rf_bytes": 14,
+    "rf_weight_bytes": 6,
+    "rf_input_bytes": 6,
+    "rf_output_bytes": 2,
+}
 
 
 @dataclass(frozen=True)
@@ -426,8 +436,9 @@ class HandCase:
 CASE_A = HandCase(
     acc=rs_acc(pe_rows=3, pe_cols=4, **RF_PQ1),
     layer=CONV5,
-    mapping=dict(p=1, q=1, tf=1, tc=1, r_eff=3, r_fold=1, e_pass=3, e_fold=1,
-                 replicas=1),  # fmt: skip
+    mapping=dict(
+        p=1, q=1, tf=1, tc=1, r_eff=3, r_fold=1, e_pass=3, e_fold=1, replicas=1
+    ),
     compute=48,
     accesses={
         "dram": (36, 0, 50, 0, 0, 18),
@@ -457,8 +468,9 @@ CASE_A = HandCase(
 CASE_B = HandCase(
     acc=rs_acc(pe_rows=2, pe_cols=3, **RF_PQ1),
     layer=CONV5,
-    mapping=dict(p=1, q=1, tf=1, tc=1, r_eff=2, r_fold=2, e_pass=3, e_fold=1,
-                 replicas=1),  # fmt: skip
+    mapping=dict(
+        p=1, q=1, tf=1, tc=1, r_eff=2, r_fold=2, e_pass=3, e_fold=1, replicas=1
+    ),
     compute=88,
     accesses={
         "dram": (36, 0, 50, 0, 0, 18),
@@ -489,8 +501,9 @@ CASE_B = HandCase(
 CASE_C = HandCase(
     acc=rs_acc(pe_rows=3, pe_cols=2, **RF_PQ1),
     layer=tldse.Layer.conv("pad", c=2, k=2, h=5, r=3, pad=1),
-    mapping=dict(p=1, q=1, tf=1, tc=1, r_eff=3, r_fold=1, e_pass=2, e_fold=3,
-                 replicas=1),  # fmt: skip
+    mapping=dict(
+        p=1, q=1, tf=1, tc=1, r_eff=3, r_fold=1, e_pass=2, e_fold=3, replicas=1
+    ),
     compute=216,
     accesses={
         "dram": (36, 0, 50, 0, 0, 50),
@@ -518,11 +531,18 @@ CASE_C = HandCase(
 #   Off: GLB 6*(60+15+60+20+60+60) = 1650 -> 11926.
 # ---------------------------------------------------------------------------------
 CASE_E = HandCase(
-    acc=rs_acc(pe_rows=2, pe_cols=3, rf_bytes=6, rf_weight_bytes=2, rf_input_bytes=2,
-               rf_output_bytes=2),  # fmt: skip
+    acc=rs_acc(
+        pe_rows=2,
+        pe_cols=3,
+        rf_bytes=6,
+        rf_weight_bytes=2,
+        rf_input_bytes=2,
+        rf_output_bytes=2,
+    ),
     layer=tldse.Layer.gemm("gemm", m=4, n=3, k=5),
-    mapping=dict(p=1, q=1, tf=1, tc=1, r_eff=1, r_fold=1, e_pass=4, e_fold=1,
-                 replicas=1),  # fmt: skip
+    mapping=dict(
+        p=1, q=1, tf=1, tc=1, r_eff=1, r_fold=1, e_pass=4, e_fold=1, replicas=1
+    ),
     compute=30,
     accesses={
         "dram": (15, 0, 20, 0, 0, 12),
@@ -558,9 +578,9 @@ def test_hand_case(name: str, multicast: bool, objective: str, mapper: str) -> N
     assert m["compute_cycles"] == case.compute
     assert m["latency_cycles"] == case.compute  # nothing limits
     assert m["stall_cycles"] == 0
-    # The only documented utilization formula (systolic section): busy cycles + 1.
+    # rs: utilization = macs / (compute_cycles * PEs) (docs/model.md, rs section).
     assert m["utilization"] == pytest.approx(
-        macs / ((case.compute + 1) * acc.num_pes), rel=REL
+        macs / (case.compute * acc.num_pes), rel=REL
     )
     expected = dict(case.accesses)
     if not multicast:
@@ -577,7 +597,9 @@ def test_hand_case(name: str, multicast: bool, objective: str, mapper: str) -> N
 #   glb_bw = 4 B/cycle: refill = ceil(18/4) = 5 -> per pass 9 + 2 + 5 = 16,
 #     compute = 4*16 = 64.  GLB words (multicast on) 36+36+100+50+36+36 = 294
 #     -> 588 B / 4 = 147 cycles: latency 147, stall 147 - 64 = 83.
-#     Multicast off: 108+36+180+50+36+36 = 446 words -> 892 / 4 = 223, stall 159.
+#     Multicast off: every PE of the e_pass = 3 strip gets its own weights, so the
+#     refill moves 3*18 = 54 B: ceil(54/4) = 14 -> per pass 9 + 2 + 14 = 25, compute
+#     4*25 = 100; GLB 108+36+180+50+36+36 = 446 words -> 892 / 4 = 223, stall 123.
 #   dram_bw = 1 B/cycle (GLB bandwidth 2^20): DRAM bytes (36+50+18)*2 = 208
 #     -> latency 208, compute 48, stall 160.
 #   dram_bw = 16: 208/16 = 13 < 48: compute bound again.
@@ -586,7 +608,7 @@ def test_hand_case(name: str, multicast: bool, objective: str, mapper: str) -> N
     ("multicast", "glb_bw", "dram_bw", "compute", "latency", "energy"),
     [
         (True, 4, BIG, 64, 147, 25300.0),
-        (False, 4, BIG, 64, 223, 26212.0),
+        (False, 4, BIG, 100, 223, 26212.0),
         (True, BIG, 1, 48, 208, 25300.0),
         (False, BIG, 1, 48, 208, 26212.0),
         (True, BIG, 16, 48, 48, 25300.0),
@@ -635,8 +657,12 @@ def test_hand_case_bandwidth_bound(
 # ---------------------------------------------------------------------------------
 CASE_D_ACC = rs_acc(pe_rows=3, pe_cols=4, **RF_PQ1)
 CASE_D_LAYER = tldse.Layer.conv("rep", c=2, k=2, h=4, r=3)
-CASE_D_MA = {"dram": (36, 0, 32, 0, 0, 8), "glb": (36, 36, 32, 32, 16, 16),
-             "noc": (72, 0, 96, 0, 8, 48), "rf": (144, 72, 144, 96, 144, 144)}  # fmt: skip
+CASE_D_MA = {
+    "dram": (36, 0, 32, 0, 0, 8),
+    "glb": (36, 36, 32, 32, 16, 16),
+    "noc": (72, 0, 96, 0, 8, 48),
+    "rf": (144, 72, 144, 96, 144, 144),
+}
 
 
 @pytest.mark.parametrize("mapper", MODES)
@@ -689,10 +715,15 @@ CASE_F_LAYER = tldse.Layer.conv("switch", c=1, k=3, h=4, r=3)
 @pytest.mark.parametrize("mapper", MODES)
 def test_objective_switch_changes_the_mapping(mapper: str) -> None:
     res = {o: run(CASE_F_ACC, CASE_F_LAYER, o, mapper) for o in OBJECTIVES}
-    pick = {o: (r.mapping["p"], r.mapping["q"], r.mapping["tf"], r.mapping["tc"])
-            for o, r in res.items()}  # fmt: skip
-    assert pick == {"latency": (1, 1, 3, 1), "energy": (2, 1, 2, 1),
-                    "edp": (1, 1, 3, 1)}  # fmt: skip
+    pick = {
+        o: (r.mapping["p"], r.mapping["q"], r.mapping["tf"], r.mapping["tc"])
+        for o, r in res.items()
+    }
+    assert pick == {
+        "latency": (1, 1, 3, 1),
+        "energy": (2, 1, 2, 1),
+        "edp": (1, 1, 3, 1),
+    }
     lat = {o: r.metrics["latency_cycles"] for o, r in res.items()}
     en = {o: r.metrics["energy_pj"] for o, r in res.items()}
     assert lat == {"latency": 24, "energy": 42, "edp": 24}
@@ -706,31 +737,48 @@ def test_objective_switch_changes_the_mapping(mapper: str) -> None:
 
 
 # ---------------------------------------------------------------------------------
-# A stride larger than the filter: 1x1 conv, stride 2, c = k = 1 on a 5x5 input
-# (E = Q = 3, input rows 0, 2, 4 used; H = W = 5).  1x3 PEs: r_eff 1, replicas 1,
-# e_pass 3; one mapping.  Each of the 3 PEs gets its own input row: delivered
-# 1*1*3*1*1*1*5 = 15 words.  The DRAM tiling skips rows 1 and 3 (one-row tiles:
-# 3*5 = 15 words).  With multicast on the model reads the contiguous range
-# rows 0..4 = 25 words from the GLB: more than it sends without multicast (15) and
-# more than the GLB ever received from DRAM (15).  docs/model.md says "Rows skipped
-# by a stride larger than the filter are not read" (tiling section) but the rs
-# section's "real input rows" is ambiguous, so this is xfail, not a doc assertion.
+# Multicast never makes the GLB send more words than unicast: unique input rows are
+# the distinct rows read (docs/model.md, rs inputs), never more than the deliveries.
+# (a) stride > filter: 1x1 conv, stride 2, c = k = 1, 5x5 input (E = Q = 3, rows 0,
+#     2, 4 used; H = W = 5).  1x3 PEs: r_eff 1, replicas 1, e_pass 3, one mapping.
+#     Delivered: 1*1*3*1*1*1*5 = 15 words (= GLB reads without multicast).  Stride 2
+#     >= extent 1: each output row reads its own row -> 3 rows, 3*5 = 15 with
+#     multicast too.  DRAM: one-row tiles read rows 0, 2, 4: 15.
+#     (The first rs version counted the span 0..4: 25 words.)
+# (b) dilation 2, r = 3, stride 1, c = k = 1, 9x9 input: E = Q = 5, W = 9.  3x1 PEs:
+#     r_eff 3, slots 1 -> e_fold 5 strips of e_pass 1.  Each strip's PEs read rows
+#     e, e+2, e+4: delivered 5 strips * 3 rows * 9 = 135 (unicast GLB reads).  Stride
+#     1 < extent 5: span 5, gcd(1, 2) = 1, at most 1*3 -> 3 rows per strip, so
+#     multicast also reads 5*3*9 = 135 (the span alone gave 225).
 # ---------------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="rs unique input rows count rows skipped by stride > r_eff: with "
-    "multicast the GLB reads 25 input words vs 15 without multicast and 15 "
-    "fetched from DRAM (rs_input_rows in cost_model.cpp)",
+@pytest.mark.parametrize(
+    ("layer", "acc", "unicast"),
+    [
+        (
+            tldse.Layer.conv("s2", c=1, k=1, h=5, r=1, stride=2),
+            rs_acc(pe_rows=1, pe_cols=3, rf_bytes=6),
+            15,
+        ),
+        (
+            tldse.Layer.conv("d2", c=1, k=1, h=9, r=3, dilation=2),
+            rs_acc(pe_rows=3, pe_cols=1, rf_bytes=14),
+            135,
+        ),
+    ],
+    ids=["stride2", "dilation2"],
 )
-def test_multicast_never_increases_glb_reads_with_stride() -> None:
-    layer = tldse.Layer.conv("s2", c=1, k=1, h=5, r=1, stride=2)
-    acc = rs_acc(pe_rows=1, pe_cols=3, rf_bytes=6)
-    on = run(acc, layer).accesses
-    off = run(acc.replace(multicast=False), layer).accesses
-    assert off["glb_input_reads"] == 15
-    assert on["dram_input_reads"] == 15
-    assert on["glb_input_reads"] <= off["glb_input_reads"]
-    assert on["glb_input_reads"] <= on["glb_input_writes"]
+def test_multicast_never_increases_glb_reads(
+    layer: tldse.Layer, acc: tldse.Accelerator, unicast: int
+) -> None:
+    on = run(acc, layer)
+    off = run(acc.replace(multicast=False), layer)
+    assert off.accesses["glb_input_reads"] == unicast
+    assert on.accesses["noc_input_reads"] == unicast
+    assert on.accesses["glb_input_reads"] == unicast
+    assert on.metrics["energy_pj"] <= off.metrics["energy_pj"]
+    if layer.name == "s2":
+        assert on.accesses["dram_input_reads"] == 15
+        assert on.accesses["glb_input_writes"] == 15
 
 
 # =====================================================================================
@@ -739,7 +787,7 @@ def test_multicast_never_increases_glb_reads_with_stride() -> None:
 
 
 @st.composite
-def small_layers(draw: st.DrawFn, max_ch: int = 8) -> tldse.Layer:
+def small_layers(draw: st.DrawFn, max_ch: int = 8, max_stride: int = 3) -> tldse.Layer:
     if draw(st.integers(0, 4)) == 0:
         return tldse.Layer.gemm(
             "g",
@@ -753,11 +801,18 @@ def small_layers(draw: st.DrawFn, max_ch: int = 8) -> tldse.Layer:
     c = groups * draw(st.integers(1, max_ch // groups))
     k = groups * draw(st.integers(1, max_ch // groups))
     return tldse.Layer.conv(
-        "c", c=c, k=k, h=draw(st.integers(dil * (r - 1) + 1, 10)),
-        w=draw(st.integers(dil * (r - 1) + 1, 8)), r=r,
-        stride=draw(st.integers(1, 3)), pad=draw(st.integers(0, (r - 1) // 2)),
-        dilation=dil, groups=groups, n=draw(st.integers(1, 2)),
-    )  # fmt: skip
+        "c",
+        c=c,
+        k=k,
+        h=draw(st.integers(dil * (r - 1) + 1, 10)),
+        w=draw(st.integers(dil * (r - 1) + 1, 8)),
+        r=r,
+        stride=draw(st.integers(1, max_stride)),
+        pad=draw(st.integers(0, (r - 1) // 2)),
+        dilation=dil,
+        groups=groups,
+        n=draw(st.integers(1, 2)),
+    )
 
 
 @st.composite
@@ -767,11 +822,10 @@ def rs_designs(draw: st.DrawFn, big_glb: bool = True) -> tldse.Accelerator:
     pb = draw(st.sampled_from([16, 32]))
     kw: dict[str, Any] = {}
     if draw(st.booleans()):
-        parts = [
-            (bits // 8) * draw(st.integers(1, 12)) for bits in (wb, ab, pb)
-        ]
-        kw = dict(rf_weight_bytes=parts[0], rf_input_bytes=parts[1],
-                  rf_output_bytes=parts[2])  # fmt: skip
+        parts = [(bits // 8) * draw(st.integers(1, 12)) for bits in (wb, ab, pb)]
+        kw = dict(
+            rf_weight_bytes=parts[0], rf_input_bytes=parts[1], rf_output_bytes=parts[2]
+        )
         kw["rf_bytes"] = sum(parts) + draw(st.sampled_from([0, 0, 4, 64]))
     else:
         kw["rf_bytes"] = draw(st.sampled_from([8, 12, 16, 24, 32, 48, 64, 128, 256]))
@@ -781,8 +835,9 @@ def rs_designs(draw: st.DrawFn, big_glb: bool = True) -> tldse.Accelerator:
         kw["glb_bytes"] = float(2 ** draw(st.integers(8, 20)))
         if draw(st.booleans()):
             third = kw["glb_bytes"] / 4
-            kw.update(glb_weight_bytes=third, glb_input_bytes=third,
-                      glb_output_bytes=third)  # fmt: skip
+            kw.update(
+                glb_weight_bytes=third, glb_input_bytes=third, glb_output_bytes=third
+            )
     return tldse.Accelerator(
         dataflow="rs",
         pe_rows=draw(st.integers(1, 6)),
@@ -819,7 +874,7 @@ def check_mapping_fits(
     assert tf == tf_for(sh, layer, p, tc)
     assert p in block_sizes(layer.k // layer.groups)
     assert q in block_sizes(layer.c // layer.groups)
-    assert tc in replica_splits(sh.replicas)
+    assert tc in splits_for(sh.replicas, layer.c // layer.groups, q)
 
 
 def compare_with_reference(
@@ -837,7 +892,7 @@ def compare_with_reference(
         key = f"{level}_{t}_{rw}"
         assert d["accesses"][key] == pytest.approx(ref[key][i], rel=TOL), key
     assert d["utilization"] == pytest.approx(
-        layer.macs / ((d["compute_cycles"] + 1) * acc.num_pes), rel=TOL
+        layer.macs / (d["compute_cycles"] * acc.num_pes), rel=TOL
     )
 
 
@@ -889,38 +944,187 @@ def test_exhaustive_and_heuristic_match_brute_force(
 @pytest.mark.parametrize(
     ("acc", "layer"),
     [
-        # F = 40, C = 70 (balanced sizes above 32: p in {..32, 40}, q in {..32, 35,
-        # 70}); 1x70 PEs with E = 1 -> replicas 70, tc in {1..32, 35, 70}.
+        # F = 100, C = 70: balanced sizes above 32, p in {1..32, 34, 50, 100},
+        # q in {1..32, 35, 70}; 1x100 PEs with E = 1 -> replicas 100,
+        # tc in {1..32, 33, 50, 100}.  ~40k brute-force mappings.
         (
-            rs_acc(pe_rows=1, pe_cols=70, rf_bytes=400, weight_bits=8, act_bits=8),
-            tldse.Layer.gemm("wide", m=1, n=40, k=70),
+            rs_acc(
+                pe_rows=1,
+                pe_cols=100,
+                rf_bytes=4096,
+                weight_bits=8,
+                act_bits=8,
+                glb_bw_bytes_per_cycle=64,
+            ),
+            tldse.Layer.gemm("wide", m=1, n=100, k=70),
+        ),
+        (
+            rs_acc(
+                pe_rows=1,
+                pe_cols=100,
+                rf_bytes=400,
+                weight_bits=8,
+                act_bits=8,
+                glb_bw_bytes_per_cycle=64,
+                multicast=False,
+            ),
+            tldse.Layer.gemm("wide", m=1, n=100, k=70),
         ),
         # Eyeriss-like: 12x14 PEs, 11x11 filter rows (r_eff 11), E = 13 on 14 cols.
         (
-            rs_acc(pe_rows=12, pe_cols=14, rf_bytes=512, rf_weight_bytes=448,
-                   rf_input_bytes=24, rf_output_bytes=40, glb_bw_bytes_per_cycle=64,
-                   dram_bw_bytes_per_cycle=16),  # fmt: skip
+            rs_acc(
+                pe_rows=12,
+                pe_cols=14,
+                rf_bytes=512,
+                rf_weight_bytes=448,
+                rf_input_bytes=24,
+                rf_output_bytes=40,
+                glb_bw_bytes_per_cycle=64,
+                dram_bw_bytes_per_cycle=16,
+            ),
             tldse.Layer.conv("big", c=48, k=36, h=23, r=11),
+        ),
+        # the ceil(F/replicas) case of test_heuristic_tries_filters_spread_over_...
+        (
+            rs_acc(pe_rows=2, pe_cols=6, rf_bytes=64, glb_bw_bytes_per_cycle=16),
+            tldse.Layer.conv("spread", c=1, k=5, h=4, r=3),
         ),
         # replicas 4 of a 3x13 set on 12x14 (Eyeriss CONV3-5 shape), F = C = 48
         (
-            rs_acc(pe_rows=12, pe_cols=14, rf_bytes=512, rf_weight_bytes=448,
-                   rf_input_bytes=24, rf_output_bytes=40, glb_bw_bytes_per_cycle=16,
-                   multicast=False),  # fmt: skip
+            rs_acc(
+                pe_rows=12,
+                pe_cols=14,
+                rf_bytes=512,
+                rf_weight_bytes=448,
+                rf_input_bytes=24,
+                rf_output_bytes=40,
+                glb_bw_bytes_per_cycle=16,
+                multicast=False,
+            ),
             tldse.Layer.conv("conv3", c=48, k=48, h=15, r=3),
         ),
+        # stride 2 and dilation 2 with overlapping windows (extent 5): output rows
+        # 0..2 read rows {0,2,4}, {2,4,6}, {4,6,8}: span 9 / gcd 2 -> 5 distinct rows
+        (
+            rs_acc(pe_rows=3, pe_cols=4, rf_bytes=64),
+            tldse.Layer.conv("s2d2", c=2, k=3, h=9, r=3, stride=2, dilation=2),
+        ),
+        # one replica per channel block: tc = 70 is not a replica split of 100
+        (
+            rs_acc(
+                pe_rows=1,
+                pe_cols=100,
+                rf_bytes=6,
+                rf_weight_bytes=2,
+                rf_input_bytes=2,
+                rf_output_bytes=2,
+            ),
+            tldse.Layer.gemm("g", m=1, n=1, k=70),
+        ),
     ],
-    ids=["replicas70", "r11", "eyeriss_conv3"],
+    ids=[
+        "replicas100",
+        "replicas100_no_mc",
+        "r11",
+        "spread",
+        "eyeriss_conv3",
+        "stride2_dilation2",
+        "tc_per_channel_block",
+    ],
 )
 @pytest.mark.parametrize("table_name", sorted(TABLES))
-def test_brute_force_large_candidate_sets(
+def test_brute_force_fixed_cases(
     acc: tldse.Accelerator, layer: tldse.Layer, table_name: str
 ) -> None:
     sh = rs_shape(acc, layer)
-    if layer.kind == "gemm":
-        assert sh.replicas == 70
-        assert replica_splits(70)[-2:] == [35, 70]
+    if layer.name == "s2d2":
+        assert rs_rows_total(layer, sh) == 5
+    if layer.name == "wide":
+        assert sh.replicas == 100
+        assert replica_splits(100)[31:] == [32, 33, 50, 100]
+        assert block_sizes(100)[31:] == [32, 34, 50, 100]
+        assert block_sizes(70)[31:] == [32, 35, 70]
     check_against_brute_force(acc, layer, table_name)
+
+
+# ---------------------------------------------------------------------------------
+# The heuristic's ceil(F / replicas) candidate: 2x6 PEs, rf 64 B shared, glb_bw 16;
+# 3x3 conv c = 1, k = 5 on 4x4 (E = Q = 2, H = W = 4).
+#   rs_shape: r_fold = ceil(3/2) = 2, r_eff = 2, slots = floor(2/2)*6 = 6,
+#             replicas = 3, e_pass 2.  q = 1 (C = 1); fit 6p + 6 + 2p <= 64 -> p <= 7,
+#             so the largest p is F = 5 and its balanced size is 5;
+#             ceil(F/replicas) = 2 is the only other p the heuristic tries; tc = 1.
+#   p = 5: tf = min(3, 1) = 1, passes = 1*1*2 = 2,
+#          per pass 5*1*3*2 + 1 + ceil(5*1*1*1*2*3*2/16 = 3.75) = 35 -> compute 70.
+#   p = 2: tf = min(3, ceil(5/2)) = 3, passes = ceil(5/6)*1*2 = 2,
+#          per pass 2*1*3*2 + 1 + ceil(2*3*1*1*2*3*2/16 = 4.5) = 18 -> compute 36.
+#          GLB words: reads w 45, i 20 (rows 3 + 2 = 5, x W 4), o 20 + 20; writes
+#          w 45, i 16, o 40 -> 206 words, 412 B / 16 = 26 cycles < 36: latency 36.
+#   Exhaustive agrees (p = 1: 4 passes of 10 = 40; p = 3: 48; p = 4: 62).
+# ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("mapper", MODES)
+def test_heuristic_tries_filters_spread_over_replicas(mapper: str) -> None:
+    acc = rs_acc(pe_rows=2, pe_cols=6, rf_bytes=64, glb_bw_bytes_per_cycle=16)
+    layer = tldse.Layer.conv("spread", c=1, k=5, h=4, r=3)
+    lr = run(acc, layer, "latency", mapper)
+    assert (lr.mapping["p"], lr.mapping["q"], lr.mapping["tf"], lr.mapping["tc"]) == (
+        2,
+        1,
+        3,
+        1,
+    )
+    assert lr.mapping["replicas"] == 3
+    assert lr.metrics["compute_cycles"] == 36
+    assert lr.metrics["latency_cycles"] == 36
+
+
+# ---------------------------------------------------------------------------------
+# One replica per channel block when replicas > 32.  GEMM (1 x 70) @ (70 x 1):
+# E = 1, F = 1, C = 70, Q = r = s = H = W = 1, MACs 70.  1x100 PEs, 16-bit,
+# scratchpads of one word each -> p = q = 1.  rs_shape: r_eff 1, r_fold 1,
+# slots 100, replicas 100, e_pass 1, e_fold 1.
+#   tc = min(100, ceil(70/1)) = 70 is not a replica split ({1..32, 33, 50, 100}) but
+#   is in both candidate sets (docs/model.md, The mapper).
+#   tc = 70: tf = min(floor(100/70), ceil(1/1)) = 1; passes = 1*1*ceil(70/70) = 1;
+#     per pass 1*1*1*1 + 0 + ceil(1*1*1*70*1*1*2/2^20) = 2 -> compute = latency 2.
+#     weights unique 70, delivered 70; inputs unique 1*70*1*1 = 70, delivered
+#     1*1*1*1*70*1*1 = 70; psums: outputs 1, writes 1*70*1 = 70, reads 69.
+#     DRAM (70, 0, 70, 0, 0, 1); GLB (70, 70, 70, 70, 69 + 1, 70);
+#     NoC (70, 0, 70, 0, 69, 70); RF (70, 70, 70, 70, 70, 70).
+#     energy: MAC 70 + RF 420 + NoC 2*279 + GLB 6*420 + DRAM 200*141 = 31768.
+#   tc = 1: 70 passes of 2 cycles = 140, same energy (70 deliveries either way).
+#   tc = 100: 2 cycles, but 100 input deliveries: +30 NoC, +30 RF -> 31858.
+#   tc = 50: ceil(70/50) = 2 passes -> 4 cycles.
+#   -> EDP: tc = 70 (2 * 31768), in both modes (the heuristic tries {1, 70}).
+# ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("mapper", MODES)
+def test_one_replica_per_channel_block_above_32_replicas(mapper: str) -> None:
+    acc = rs_acc(
+        pe_rows=1,
+        pe_cols=100,
+        rf_bytes=6,
+        rf_weight_bytes=2,
+        rf_input_bytes=2,
+        rf_output_bytes=2,
+    )
+    layer = tldse.Layer.gemm("g", m=1, n=1, k=70)
+    assert rs_shape(acc, layer).replicas == 100
+    assert 70 not in replica_splits(100)
+    expected = {
+        "dram": (70, 0, 70, 0, 0, 1),
+        "glb": (70, 70, 70, 70, 70, 70),
+        "noc": (70, 0, 70, 0, 69, 70),
+        "rf": (70, 70, 70, 70, 70, 70),
+    }
+    assert eyeriss_energy(expected, 70) == 31768
+    lr = run(acc, layer, "edp", mapper)
+    assert (lr.mapping["tf"], lr.mapping["tc"]) == (1, 70)
+    assert lr.metrics["compute_cycles"] == 2
+    assert lr.metrics["latency_cycles"] == 2
+    assert lr.metrics["energy_pj"] == pytest.approx(31768, rel=REL)
+    check_accesses(lr.accesses, expected)
+    assert run(acc, layer, "latency", mapper).metrics["latency_cycles"] == 2
+    assert run(acc, layer, "energy", mapper).metrics["energy_pj"] == 31768
 
 
 def test_eyeriss_shapes_from_the_doc() -> None:
@@ -939,7 +1143,11 @@ def test_eyeriss_shapes_from_the_doc() -> None:
 
 
 @SETTINGS
-@given(rs_designs(big_glb=False), small_layers(max_ch=24), st.sampled_from(["eyeriss", "horowitz45"]))
+@given(
+    rs_designs(big_glb=False),
+    small_layers(max_ch=24),
+    st.sampled_from(["eyeriss", "horowitz45"]),
+)
 def test_heuristic_never_beats_exhaustive(
     acc: tldse.Accelerator, layer: tldse.Layer, table_name: str
 ) -> None:
@@ -988,6 +1196,25 @@ def test_more_glb_bandwidth_never_raises_latency_optimum(
             assert b["latency_cycles"] <= a["latency_cycles"]
 
 
+@SETTINGS
+@given(rs_designs(big_glb=False), small_layers(max_ch=24))
+def test_multicast_never_costs_energy_or_time(
+    acc: tldse.Accelerator, layer: tldse.Layer
+) -> None:
+    """Per mapping, multicast only replaces delivered copies by unique words (never
+    more) in the GLB reads, and neither candidate set depends on it: the energy and
+    latency optima with multicast are never worse than without."""
+    table = TABLES["eyeriss"]
+    for mode, objective in itertools.product(MODES, ("energy", "latency")):
+        on = core(acc.replace(multicast=True), layer, table, objective, mode)
+        off = core(acc.replace(multicast=False), layer, table, objective, mode)
+        assert on["status"] == off["status"]
+        if on["status"] == 0:
+            assert objective_of(on, objective) <= objective_of(off, objective) * (
+                1 + REL
+            )
+
+
 def flat(d: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in d.items():
@@ -999,8 +1226,14 @@ def flat(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_deterministic() -> None:
-    layers = [CONV5, CASE_C.layer, CASE_D_LAYER, CASE_E.layer, CASE_F_LAYER,
-              tldse.Layer.conv("dw", c=8, k=8, h=9, r=3, groups=8, pad=1)]  # fmt: skip
+    layers = [
+        CONV5,
+        CASE_C.layer,
+        CASE_D_LAYER,
+        CASE_E.layer,
+        CASE_F_LAYER,
+        tldse.Layer.conv("dw", c=8, k=8, h=9, r=3, groups=8, pad=1),
+    ]
     acc = rs_acc(pe_rows=4, pe_cols=5, rf_bytes=64, glb_bw_bytes_per_cycle=8)
     table = TABLES["horowitz45"]
     for o, mode in itertools.product(OBJECTIVES, MODES):

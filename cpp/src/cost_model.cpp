@@ -204,7 +204,8 @@ ArraySide rs_side(const Arch& a, const Layer& L, const RsShape& sh, const RsMapp
     // outputs (one MAC per cycle), then the column accumulates its partial sums
     // (r_eff - 1 cycles) and the single-buffered filter scratchpads are refilled at the GLB
     // bandwidth before the next pass.
-    const double w_words_pass = p * tf * q * tc * r_eff * S;
+    // Without multicast every PE of a row strip receives its own copy of the weights.
+    const double w_words_pass = p * tf * q * tc * r_eff * S * (a.multicast ? 1.0 : e_pass);
     const double refill = std::ceil(w_words_pass * a.weight_bits / 8.0 / a.glb_bw);
     s.compute_cycles = passes * (p * q * S * Q + (r_eff - 1) + refill);
 
@@ -256,8 +257,10 @@ struct AccessEnergy {
     }
 };
 
+// `busy_cycles`: the cycles the array is busy (systolic: compute_cycles + 1, since
+// SCALE-Sim's count is the last cycle's index; rs: compute_cycles).
 LayerResult finish(const Arch& a, const Layer& L, const AccessEnergy& en, const ArraySide& s,
-                   const GlbTile& tile, const GlbCapacity& cap) {
+                   const GlbTile& tile, const GlbCapacity& cap, double busy_cycles) {
     LayerResult res;
     const double macs = L.macs();
     res.macs = macs;
@@ -284,8 +287,7 @@ LayerResult finish(const Arch& a, const Layer& L, const AccessEnergy& en, const 
     res.latency_cycles = std::max({res.compute_cycles, std::ceil(dram_bytes / a.dram_bw),
                                    std::ceil(glb_bytes / a.glb_bw)});
     res.stall_cycles = res.latency_cycles - res.compute_cycles;
-    // Busy cycles are compute_cycles + 1 (SCALE-Sim counts the last cycle's index).
-    res.utilization = macs / ((res.compute_cycles + 1) * static_cast<double>(a.num_pes()));
+    res.utilization = macs / (busy_cycles * static_cast<double>(a.num_pes()));
 
     // --- energy -------------------------------------------------------------------------
     auto& E = res.energy_level_tensor_pj;
@@ -321,7 +323,8 @@ LayerResult evaluate_layer(const Arch& a, const Layer& L, const EnergyTable& tab
     if (a.dataflow != Dataflow::rs) {
         // The systolic mapping is fixed by the dataflow and the GLB tiling that moves the
         // fewest DRAM bytes is best for every objective: nothing else to choose.
-        return finish(a, L, en, systolic_side(a, L), *tile, cap);
+        const ArraySide side = systolic_side(a, L);
+        return finish(a, L, en, side, *tile, cap, side.compute_cycles + 1);
     }
     const RsShape sh = rs_shape(a, L);
     const double input_rows = rs_input_rows_total(L, sh);
@@ -330,9 +333,16 @@ LayerResult evaluate_layer(const Arch& a, const Layer& L, const EnergyTable& tab
     bool found = false;
     double best_value = 0;
     for (const RsMapping& m : candidates) {
-        LayerResult r = finish(a, L, en, rs_side(a, L, sh, m, input_rows), *tile, cap);
+        const ArraySide side = rs_side(a, L, sh, m, input_rows);
+        LayerResult r = finish(a, L, en, side, *tile, cap, side.compute_cycles);
         const double v = objective_value(r, mapper.objective);
-        if (!found || v < best_value) {
+        // Ties on the objective go to lower latency, then lower energy, then the first.
+        const bool better =
+            !found || v < best_value ||
+            (v == best_value &&
+             (r.latency_cycles < best.latency_cycles ||
+              (r.latency_cycles == best.latency_cycles && r.energy_pj < best.energy_pj)));
+        if (better) {
             best = r;
             best.rs = m;
             best_value = v;

@@ -86,10 +86,12 @@ struct RsMapping {
 // always against rf_bytes in total.
 bool rs_fits(const Arch& arch, const Layer& layer, const RsMapping& m);
 
-// Candidate mappings. Exhaustive: every p in [1, min(k/groups, 1024)] and q in
-// [1, min(c/groups, 1024)] that fit, every tc in [1, replicas] with tf = replicas / tc.
-// Heuristic: the largest p and q that fit, their balanced versions (blocks of equal size)
-// and tc in {1, balanced, max}: a subset of the exhaustive set.
+// Candidate mappings (docs/model.md, "The mapper"). Exhaustive: every fitting p and q among
+// the block sizes (every value up to 32 and ceil(d / k) for k <= 32), every replica split
+// tc (values up to 32, floor(replicas / k) for k <= 32, and min(replicas, ceil(C / q))),
+// tf = min(replicas / tc, ceil(F / p)). Heuristic: q from the largest fitting value down by
+// halves plus ceil(C / replicas), for each the largest fitting p, its balanced size and
+// ceil(F / replicas), tc in {1, min(replicas, ceil(C / q))}: a subset of the exhaustive set.
 std::vector<RsMapping> rs_candidates(const Arch& arch, const Layer& layer, bool exhaustive);
 
 }  // namespace tldse
