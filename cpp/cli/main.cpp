@@ -180,9 +180,11 @@ Row total_row(const std::vector<Row>& rows, const tldse::Arch& arch) {
     t.r.compute_cycles = sum[1];
     t.r.stall_cycles = sum[2];
     t.r.latency_cycles = sum[3];
-    double layers_run = 0;
-    for (const auto& row : rows) layers_run += static_cast<double>(row.count);
-    t.r.utilization = sum[0] / ((sum[1] + layers_run) * static_cast<double>(arch.num_pes()));
+    double busy = 0;  // per layer: see tldse::busy_cycles
+    for (const auto& row : rows) {
+        busy += static_cast<double>(row.count) * tldse::busy_cycles(arch, row.r.compute_cycles);
+    }
+    t.r.utilization = sum[0] / (busy * static_cast<double>(arch.num_pes()));
     t.r.energy_pj = sum[5];
     t.r.accesses.reads[tldse::kDram] = {sum[13], sum[14], sum[15]};
     t.r.accesses.writes[tldse::kDram] = {0, 0, sum[16]};

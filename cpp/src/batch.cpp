@@ -140,7 +140,10 @@ void evaluate_batch_into(const std::vector<Arch>& configs, const std::vector<Lay
                 // busy cycles are compute_cycles + 1; see cost_model.cpp).
                 double layers_run = 0;
                 for (const auto& L : layers) layers_run += static_cast<double>(L.count);
-                acc[4] = acc[5] / ((acc[1] + layers_run) * static_cast<double>(a.num_pes()));
+                const double busy = busy_cycles(a, acc[1]) + (a.dataflow == Dataflow::rs
+                                                                  ? 0.0
+                                                                  : layers_run - 1);
+                acc[4] = acc[5] / (busy * static_cast<double>(a.num_pes()));
                 if (net_status != 0) {
                     for (int f = 0; f < kNumResultFields; ++f) {
                         if (f != 5) acc[f] = nan;

@@ -324,7 +324,7 @@ LayerResult evaluate_layer(const Arch& a, const Layer& L, const EnergyTable& tab
         // The systolic mapping is fixed by the dataflow and the GLB tiling that moves the
         // fewest DRAM bytes is best for every objective: nothing else to choose.
         const ArraySide side = systolic_side(a, L);
-        return finish(a, L, en, side, *tile, cap, side.compute_cycles + 1);
+        return finish(a, L, en, side, *tile, cap, busy_cycles(a, side.compute_cycles));
     }
     const RsShape sh = rs_shape(a, L);
     const double input_rows = rs_input_rows_total(L, sh);
@@ -334,7 +334,7 @@ LayerResult evaluate_layer(const Arch& a, const Layer& L, const EnergyTable& tab
     double best_value = 0;
     for (const RsMapping& m : candidates) {
         const ArraySide side = rs_side(a, L, sh, m, input_rows);
-        LayerResult r = finish(a, L, en, side, *tile, cap, side.compute_cycles);
+        LayerResult r = finish(a, L, en, side, *tile, cap, busy_cycles(a, side.compute_cycles));
         const double v = objective_value(r, mapper.objective);
         // Ties on the objective go to lower latency, then lower energy, then the first.
         const bool better =

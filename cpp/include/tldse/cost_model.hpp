@@ -57,6 +57,12 @@ struct LayerResult {
     RsMapping rs;  // the row-stationary mapping (rs designs only)
 };
 
+// Cycles the array is busy for a layer: systolic compute_cycles count the last cycle's
+// index (SCALE-Sim), so busy = compute_cycles + 1; rs counts cycles, busy = compute_cycles.
+inline double busy_cycles(const Arch& a, double compute_cycles) noexcept {
+    return a.dataflow == Dataflow::rs ? compute_cycles : compute_cycles + 1;
+}
+
 // Objective value of a result (latency cycles, energy pJ, or their product).
 double objective_value(const LayerResult& r, Objective o) noexcept;
 
