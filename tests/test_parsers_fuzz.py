@@ -225,7 +225,8 @@ def valid_conv_row(draw: st.DrawFn) -> tuple[str, tuple[int, ...]]:
     pad = st.sampled_from(["", " ", "  ", "\t"])
     fields = [f"{draw(pad)}{v}{draw(pad)}" for v in values]
     name = draw(st.text(alphabet=st.characters(codec="utf-8"), max_size=12))
-    name = name.replace(",", "").replace("\n", "").replace("\r", "")
+    # '#' starts a comment line in topology files (documented); keep names clear of it.
+    name = name.replace(",", "").replace("\n", "").replace("\r", "").replace("#", "")
     line = ",".join([name, *fields]) + draw(st.sampled_from(["", ",", ", ", "\r"]))
     return line, values
 

@@ -17,6 +17,7 @@ from tldse.arch import (
     preset_info,
     presets,
 )
+from tldse.search import SweepResult, pareto_mask, sweep
 from tldse.sim import (
     RESULT_FIELDS,
     STATUS_NAMES,
@@ -26,6 +27,7 @@ from tldse.sim import (
     evaluate,
     simulate,
 )
+from tldse.space import DesignSpace
 from tldse.workloads import Layer, Workload
 
 try:
@@ -39,19 +41,23 @@ __all__ = [
     "RESULT_FIELDS",
     "STATUS_NAMES",
     "Accelerator",
+    "DesignSpace",
     "EnergyTable",
     "Evaluation",
     "Layer",
     "LayerReport",
     "PresetInfo",
     "SimulationReport",
+    "SweepResult",
     "Workload",
     "__version__",
     "config_table",
     "energy_table",
     "evaluate",
+    "pareto_mask",
     "preset_info",
     "presets",
     "simulate",
+    "sweep",
     "workloads",
 ]

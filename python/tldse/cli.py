@@ -305,6 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
     from tldse.cli_workloads import register as register_workloads
 
     register_workloads(sub)
+    from tldse.cli_sweep import register as register_sweep
+
+    register_sweep(sub)
     return parser
 
 
