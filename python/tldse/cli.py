@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -15,7 +14,8 @@ from rich.table import Table
 from tldse import __version__
 from tldse.arch import Accelerator, presets
 from tldse.sim import SimulationReport, simulate
-from tldse.workloads import Workload, get, names
+from tldse.workloads import Workload, names
+from tldse.workloads import load as load_workload
 
 # Wide enough for the per-layer table when output is piped (rich defaults to 80).
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -27,17 +27,8 @@ class CliError(Exception):
 
 
 def _workload(spec: str, batch: int) -> Workload:
-    if batch < 1:
-        raise CliError(f"--batch must be >= 1, got {batch}")
-    if Path(spec).exists():
-        wl = Workload.read(spec)
-        return wl.with_batch(batch) if batch != 1 else wl
-    if any(ch in spec for ch in "/\\") or spec.endswith((".csv", ".txt")):
-        raise CliError(f"{spec}: no such file")
-    try:
-        return get(spec, batch=batch)
-    except ValueError as exc:
-        raise CliError(f"{exc} (or give a topology file path)") from exc
+    """``--workload``: a zoo name (with ``:key=value`` options) or a topology file."""
+    return load_workload(spec, batch)
 
 
 def _accelerator(args: argparse.Namespace) -> Accelerator:

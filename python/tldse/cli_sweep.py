@@ -27,7 +27,8 @@ from tldse.search.exhaustive import (
 )
 from tldse.search.metrics import OBJECTIVES, UNITS, parse_constraints, parse_objectives
 from tldse.space import DesignSpace, builtin_spaces
-from tldse.workloads import Workload, fold, get, names
+from tldse.workloads import Workload, fold, names
+from tldse.workloads import load as load_workload
 
 console = Console(width=None if sys.stdout.isatty() else 160)
 
@@ -49,17 +50,8 @@ _SHORT = {
 
 
 def _workload(spec: str, batch: int) -> Workload:
-    if batch < 1:
-        raise ValueError(f"--batch must be >= 1, got {batch}")
-    if Path(spec).is_file():
-        wl = Workload.read(spec)
-        return wl.with_batch(batch) if batch != 1 else wl
-    if any(ch in spec for ch in "/\\") or spec.endswith((".csv", ".txt")):
-        raise ValueError(f"{spec}: no such file")
-    try:
-        return get(spec, batch=batch)
-    except ValueError as exc:
-        raise ValueError(f"{exc} (or give a topology file path)") from None
+    """``--workload``: a zoo name (with ``:key=value`` options) or a topology file."""
+    return load_workload(spec, batch)
 
 
 def _fmt(name: str, v: Any) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -27,6 +26,7 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from tldse._files import atomic_write
 from tldse.arch import CONFIG_COLUMNS, DATAFLOWS, EnergyTable, energy_table
 from tldse.search.metrics import (
     METRICS,
@@ -342,29 +342,13 @@ class SweepResult:
 # ---------------------------------------------------------------- files
 
 
-def _fsync_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Writes through a temp file in the same folder, then renames: readers see
-    the old file or the whole new one, never a part (also after kill -9)."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-
-
 def write_atomic(path: Path, data: bytes | str) -> None:
     raw = data.encode() if isinstance(data, str) else data
 
     def write(f: IO[bytes]) -> None:
         f.write(raw)
 
-    _fsync_write(path, write)
+    atomic_write(path, write)
 
 
 def _write_parquet_atomic(path: Path, df: pd.DataFrame) -> None:
@@ -374,7 +358,7 @@ def _write_parquet_atomic(path: Path, df: pd.DataFrame) -> None:
     except ImportError as exc:  # pragma: no cover - pyarrow is a dependency
         raise SweepError("--save-all needs pyarrow (pip install pyarrow)") from exc
     table = pa.Table.from_pandas(df, preserve_index=False)
-    _fsync_write(path, lambda f: pq.write_table(table, f))
+    atomic_write(path, lambda f: pq.write_table(table, f))
 
 
 @contextlib.contextmanager
@@ -739,7 +723,7 @@ def _save_chunk(out: Path, number: int, res: ChunkResult, space: DesignSpace) ->
     def write(f: IO[bytes]) -> None:
         np.savez(f, **arrays)  # type: ignore[arg-type]
 
-    _fsync_write(_chunk_path(out, number), write)
+    atomic_write(_chunk_path(out, number), write)
 
 
 def _front_frame(space: DesignSpace, archive: ParetoArchive) -> pd.DataFrame:

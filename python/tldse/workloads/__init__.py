@@ -23,7 +23,7 @@ from tldse.workloads.torch_import import (
     SkippedOp,
     from_torch,
 )
-from tldse.workloads.zoo import get, names, options
+from tldse.workloads.zoo import get, load, names, options
 
 __all__ = [
     "KINDS",
@@ -39,6 +39,7 @@ __all__ = [
     "from_onnx",
     "from_torch",
     "get",
+    "load",
     "names",
     "network_total",
     "options",
