@@ -51,7 +51,9 @@ void register_io(py::module_& m) {
     m.def(
         "read_arch_file",
         [](const std::string& path, const CArray<double>& base) {
-            rows_of(base, kConfigWidth, "base");
+            if (rows_of(base, kConfigWidth, "base") != 1) {
+                throw std::invalid_argument("base must be one config row");
+            }
             return arch_row(read_arch_file(path, Arch::from_row(base.data())));
         },
         py::arg("path"), py::arg("base"),

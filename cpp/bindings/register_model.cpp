@@ -38,6 +38,8 @@ py::dict evaluate(const CArray<double>& configs, const CArray<double>& layers,
     const MapperOptions opts{parse_objective(objective), parse_mapper_mode(mapper)};
     auto archs = configs_from(configs);
     auto lays = layers_from(layers);
+    if (lays.empty()) throw std::invalid_argument("layers: the layer table has no rows");
+    const EnergyTable tab = table;  // a private copy: C++ threads read it without the GIL
     const py::ssize_t nc = static_cast<py::ssize_t>(archs.size());
     const py::ssize_t nl = per_network ? 1 : static_cast<py::ssize_t>(lays.size());
     // Allocate the result arrays first so that C++ writes into them directly.
@@ -47,7 +49,7 @@ py::dict evaluate(const CArray<double>& configs, const CArray<double>& layers,
     const BatchView view{values.mutable_data(), status.mutable_data(), area.mutable_data()};
     {
         py::gil_scoped_release release;
-        evaluate_batch_into(archs, lays, table, threads, per_network, view, opts);
+        evaluate_batch_into(archs, lays, tab, threads, per_network, view, opts);
     }
     py::dict d;
     for (int f = 0; f < kNumResultFields; ++f) {
@@ -69,7 +71,12 @@ py::dict evaluate_one(const CArray<double>& config, const CArray<double>& layer,
         throw std::invalid_argument("evaluate_layer takes one config row and one layer row");
     }
     const MapperOptions opts{parse_objective(objective), parse_mapper_mode(mapper)};
-    const LayerResult r = evaluate_layer(archs[0], lays[0], table, opts);
+    const EnergyTable tab = table;
+    LayerResult r;
+    {
+        py::gil_scoped_release release;  // an exhaustive rs search can take a while
+        r = evaluate_layer(archs[0], lays[0], tab, opts);
+    }
     py::dict d;
     d["status"] = static_cast<int>(r.status);
     d["macs"] = r.macs;
@@ -123,6 +130,8 @@ void register_model(py::module_& m) {
         .def(py::init([](const std::string& name) { return EnergyTable::by_name(name); }),
              py::arg("name") = "horowitz45")
         .def_static("from_file", &EnergyTable::from_file, py::arg("path"))
+        .def("__copy__", [](const EnergyTable& t) { return t; })
+        .def("__deepcopy__", [](const EnergyTable& t, py::dict) { return t; }, py::arg("memo"))
         .def("set", &EnergyTable::set, py::arg("key"), py::arg("value"))
         .def("validate", &EnergyTable::validate)
         .def(

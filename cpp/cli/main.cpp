@@ -443,7 +443,15 @@ int run(int argc, char** argv) {
         layers = tldse::read_topology(topology);
         setup.workload = topology;
         if (batch > 0) {
-            for (auto& nl : layers) nl.layer.n = batch;
+            for (auto& nl : layers) {
+                nl.layer.n = batch;
+                try {
+                    nl.layer.validate();
+                } catch (const std::invalid_argument& e) {
+                    throw std::invalid_argument("--batch " + std::to_string(batch) + ": layer '" +
+                                                nl.name + "': " + e.what());
+                }
+            }
         }
     }
 

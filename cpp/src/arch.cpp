@@ -151,9 +151,10 @@ const char* Arch::infeasibility() const noexcept {
             "the global-buffer partitions exceed glb_bytes")) {
         return why;
     }
-    if (dram_bw <= 0) return "DRAM bandwidth is zero";
-    if (glb_bw <= 0) return "global-buffer bandwidth is zero";
-    if (clock_mhz <= 0) return "clock is zero";
+    // Tiny positive values would make latencies or times overflow to infinity.
+    if (dram_bw < 1e-6) return "DRAM bandwidth is zero (below 1e-6 bytes/cycle)";
+    if (glb_bw < 1e-6) return "global-buffer bandwidth is zero (below 1e-6 bytes/cycle)";
+    if (clock_mhz < 1e-6) return "clock is zero (below 1e-6 MHz)";
     if (const char* why = partition_problem(
             rf_bytes, rf_input_bytes, rf_weight_bytes, rf_output_bytes,
             "a partitioned register file needs all three partitions",

@@ -162,6 +162,12 @@ ArraySide systolic_side(const Arch& a, const Layer& L) {
 // Input rows moved for one channel of one image over all e-strips and filter-row pieces.
 double rs_input_rows_total(const Layer& L, const RsShape& sh) {
     constexpr std::int64_t kMaxExact = 4096;
+    if (sh.r_fold * std::min<std::int64_t>(sh.e_fold, kMaxExact) > 65536) {
+        // Very many (strip, piece) pairs: every pair counted like the first one.
+        return static_cast<double>(sh.e_fold) * static_cast<double>(sh.r_fold) *
+               static_cast<double>(L.input_rows_read(0, std::min(sh.e_pass, L.p), 0,
+                                                     std::min(sh.r_eff, L.r)));
+    }
     double total = 0;
     for (std::int64_t rf = 0; rf < sh.r_fold; ++rf) {
         const std::int64_t r0 = rf * sh.r_eff;
@@ -301,7 +307,8 @@ LayerResult finish(const Arch& a, const Layer& L, const AccessEnergy& en, const 
     E[kDram][kOutput] = (tile.psum_reads + tile.psum_writes) * en.dram[kOutput] +
                         tile.output_writes * en.dram_final_output;
     res.mac_energy_pj = macs * en.mac;
-    res.leakage_energy_pj = en.leakage_pj_per_cycle * res.latency_cycles;
+    res.leakage_energy_pj =
+        en.leakage_pj_per_cycle > 0 ? en.leakage_pj_per_cycle * res.latency_cycles : 0.0;
     double total = res.mac_energy_pj + res.leakage_energy_pj;
     for (const auto& lvl : E) total += lvl[0] + lvl[1] + lvl[2];
     res.energy_pj = total;

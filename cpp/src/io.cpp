@@ -275,6 +275,10 @@ std::vector<NamedLayer> read_topology(const std::string& path, TopologyFormat* f
             std::int64_t row[kLayerWidth];
             l.to_row(row);  // defaults
             bool have_kind = false;
+            if (f.size() > h.size()) {
+                fail(path, line_no, std::to_string(f.size()) + " fields but the header names " +
+                                        std::to_string(h.size()) + " columns");
+            }
             for (std::size_t i = 0; i < h.size(); ++i) {
                 const std::string& col = h[i];
                 const std::string val = i < f.size() ? f[i] : std::string();

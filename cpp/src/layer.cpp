@@ -114,21 +114,17 @@ std::int64_t Layer::input_rows_read(std::int64_t first, std::int64_t rows, std::
     const std::int64_t extent = (r_rows - 1) * dil_h + 1;
     if (stride_h < extent) {
         // Windows overlap. Up to 2^16 (output row, filter row) pairs: mark every row read.
-        const std::int64_t lo_all = first * stride_h - pad_h + r0 * dil_h;
-        const std::int64_t hi_all = (first + rows - 1) * stride_h - pad_h + (r0 + r_rows - 1) * dil_h;
-        if (rows * r_rows <= 65536 && hi_all - lo_all < (1 << 22)) {
-            std::vector<char> seen(static_cast<std::size_t>(hi_all - lo_all + 1), 0);
-            std::int64_t n = 0;
+        if (rows * r_rows <= 65536) {
+            std::vector<std::int64_t> read;
+            read.reserve(static_cast<std::size_t>(rows * r_rows));
             for (std::int64_t e = first; e < first + rows; ++e) {
                 for (std::int64_t r = r0; r < r0 + r_rows; ++r) {
                     const std::int64_t row = e * stride_h - pad_h + r * dil_h;
-                    if (row < 0 || row > H - 1) continue;
-                    char& s = seen[static_cast<std::size_t>(row - lo_all)];
-                    n += s == 0;
-                    s = 1;
+                    if (row >= 0 && row <= H - 1) read.push_back(row);
                 }
             }
-            return n;
+            std::sort(read.begin(), read.end());
+            return static_cast<std::int64_t>(std::unique(read.begin(), read.end()) - read.begin());
         }
         // Larger: the span of rows, thinned when stride and dilation both skip rows (only
         // one row in gcd(stride, dilation) is ever touched).

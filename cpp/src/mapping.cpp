@@ -126,22 +126,24 @@ std::vector<GlbTile> enumerate_glb_tilings(const Layer& L) {
             row_trips = N * cdiv(P, pr);
             // Every row tile of an image re-reads its halo; the largest tile sets the
             // footprint.
-            std::int64_t sum = 0, largest = 0;
+            double sum = 0, largest = 0;
             if (cdiv(P, pr) <= kMaxExactRowTiles) {
                 for (std::int64_t first = 0; first < P; first += pr) {
-                    const std::int64_t n_rows = rows_in(first, std::min(pr, P - first));
+                    const double n_rows =
+                        static_cast<double>(rows_in(first, std::min(pr, P - first)));
                     sum += n_rows;
                     largest = std::max(largest, n_rows);
                 }
             } else {
-                // Very tall outputs: count every tile as if it had no padding rows (an
-                // over-estimate of at most 2 x pad_h rows per image), in O(1).
-                const std::int64_t full = std::min(H, L.input_rows_for(pr));
-                sum = (P / pr) * full + (P % pr ? std::min(H, L.input_rows_for(P % pr)) : 0);
+                // Very tall outputs: every full tile counted like the first one (border
+                // padding ignored), the last partial tile like the image's last rows.
+                const double full = static_cast<double>(rows_in(0, pr));
+                sum = static_cast<double>(P / pr) * full +
+                      (P % pr ? static_cast<double>(rows_in(P - P % pr, P % pr)) : 0.0);
                 largest = full;
             }
-            in_rows_per_channel = static_cast<double>(N) * static_cast<double>(sum);
-            in_tile_rows = static_cast<double>(largest);
+            in_rows_per_channel = static_cast<double>(N) * sum;
+            in_tile_rows = largest;
         } else {
             const std::int64_t b = pr / P;
             row_trips = cdiv(N, b);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from collections.abc import Iterable, Mapping
@@ -179,7 +180,9 @@ def energy_table(
     if table is None:
         t = _core.EnergyTable("horowitz45")
     elif isinstance(table, _core.EnergyTable):
-        t = table
+        if not overrides:
+            return table
+        t = copy.copy(table)  # overrides never change the caller's table
     elif str(table) in ("horowitz45", "default", "eyeriss"):
         t = _core.EnergyTable(str(table))
     else:
