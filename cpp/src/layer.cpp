@@ -155,11 +155,6 @@ std::int64_t Layer::input_rows_read(std::int64_t first, std::int64_t rows, std::
 std::int64_t Layer::input_h() const { return std::max<std::int64_t>(1, input_rows_for(p) - 2 * pad_h); }
 std::int64_t Layer::input_w() const { return std::max<std::int64_t>(1, input_cols_for(q) - 2 * pad_w); }
 
-double Layer::macs() const {
-    return static_cast<double>(n) * static_cast<double>(p) * static_cast<double>(q) *
-           static_cast<double>(k) * static_cast<double>(c_per_group()) * static_cast<double>(r) *
-           static_cast<double>(s);
-}
 double Layer::weight_elems() const { return static_cast<double>(k) * c_per_group() * r * s; }
 double Layer::input_elems() const { return static_cast<double>(n) * c * input_h() * input_w(); }
 double Layer::output_elems() const { return static_cast<double>(n) * k * p * q; }

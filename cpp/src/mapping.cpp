@@ -352,8 +352,9 @@ std::vector<RsMapping> rs_candidates(const Arch& a, const Layer& L, bool exhaust
     // block sizes), with the largest p that fits beside it and its balanced version;
     // replica splits all-filters and channels-first. A subset of the exhaustive set.
     std::int64_t q_max = 0;
-    for (std::int64_t q : qs) {
-        if (rs_fits(a, L, RsMapping{1, q, 1, 1})) q_max = q;
+    for (std::int64_t q : qs) {  // ascending, and fitting is monotone in q
+        if (!rs_fits(a, L, RsMapping{1, q, 1, 1})) break;
+        q_max = q;
     }
     if (q_max == 0) return out;
     std::vector<std::int64_t> q_choices;

@@ -55,7 +55,12 @@ struct Layer {
                                  std::int64_t r_rows) const;
     std::int64_t input_cols_for(std::int64_t cols) const;
 
-    double macs() const;  // per occurrence (count not applied)
+    // Per occurrence (count not applied). Inline: the cost model calls it in hot loops.
+    double macs() const {
+        return static_cast<double>(n) * static_cast<double>(p) * static_cast<double>(q) *
+               static_cast<double>(k) * static_cast<double>(c_per_group()) *
+               static_cast<double>(r) * static_cast<double>(s);
+    }
     double weight_elems() const;
     double input_elems() const;
     double output_elems() const;
