@@ -282,13 +282,12 @@ def test_outputs_save_all_and_per_layer(tmp_path: Path) -> None:
     np.testing.assert_allclose(total.to_numpy(), r.front["latency_cycles"].to_numpy())
 
 
-def test_cli_default_run_under_a_minute(
+def test_cli_default_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # Its speed (a few seconds here) is measured by benchmarks/test_sweep.py, not here.
     monkeypatch.chdir(tmp_path)
-    t0 = time.perf_counter()
     assert main(["sweep", "--quiet"]) == 0
-    assert time.perf_counter() - t0 < 60
     out = capsys.readouterr().out
     assert "resnet18" in out and "edge" in out and "Pareto front" in out
     assert "best latency:" in out and "best area:" in out
