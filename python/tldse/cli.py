@@ -299,6 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
     from tldse.cli_sweep import register as register_sweep
 
     register_sweep(sub)
+    from tldse.cli_learn import register as register_learn
+
+    register_learn(sub)
+    from tldse.cli_explore import register as register_explore
+
+    register_explore(sub)
     return parser
 
 
@@ -310,6 +316,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return int(args.func(args))
+    except ImportError as exc:
+        name = exc.name or "a package"
+        errors.print(
+            f"tldse: error: this command needs {name}, which is not installed "
+            '(pip install "tldse[learn]" for the surrogate and explore commands)',
+            style="red",
+            markup=False,
+        )
+        return 2
     except (CliError, ValueError, OSError) as exc:
         errors.print(f"tldse: error: {exc}", style="red", markup=False)
         return 2

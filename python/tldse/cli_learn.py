@@ -1,0 +1,509 @@
+"""``tldse dataset | train | transfer | experiment transfer``: learning commands.
+
+:func:`register` adds the subcommands to the ``tldse`` parser; every handler
+returns an exit code and raises ValueError with a one-line message on bad input.
+torch is imported only by the commands that need it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from tldse.data import Dataset
+
+console = Console(width=None if sys.stdout.isatty() else 160)
+
+# Copies of the choices in tldse.surrogate / tldse.transfer, so that building the
+# parser does not import torch (tests check that they agree).
+LOSSES = ("mse", "huber", "l1")
+SCHEDULES = ("cosine", "plateau", "constant")
+WEIGHTINGS = ("fixed", "uncertainty")
+STRATEGIES = ("head", "last-k", "full")
+TARGET_KINDS = ("workload", "dataflow", "fidelity")
+SIZES = ("quick", "medium", "full", "tiny")
+
+
+def _csv(text: str | None) -> list[str]:
+    return [p.strip() for p in (text or "").split(",") if p.strip()]
+
+
+def _ints(text: str, what: str) -> tuple[int, ...]:
+    try:
+        vals = tuple(int(p) for p in _csv(text))
+    except ValueError:
+        raise ValueError(
+            f"{what}: expected comma-separated integers, got {text!r}"
+        ) from None
+    if not vals:
+        raise ValueError(f"{what}: expected at least one integer")
+    return vals
+
+
+def _key_values(items: Sequence[str] | None, what: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        try:
+            out[key.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not key.strip():
+            raise ValueError(f"{what} expects KEY=NUMBER, got {item!r}")
+    return out
+
+
+# ---------------------------------------------------------------- dataset
+
+
+def cmd_dataset(args: argparse.Namespace) -> int:
+    from tldse.data import DatasetSpec, Fidelity, generate, load
+
+    spec = DatasetSpec(
+        space=args.space,
+        workloads=tuple(_csv(args.workloads)),
+        n_configs=args.configs,
+        method=args.method,
+        seed=args.seed,
+        kind="network" if args.per_network else "layer",
+        batch=args.batch,
+        dataflows=tuple(_csv(args.dataflows)) if args.dataflows else None,
+        fidelity=Fidelity(
+            energy=args.energy_table,
+            energy_overrides=_key_values(args.energy_set, "--energy-set"),
+            dram_bw_scale=args.dram_bw_scale,
+            glb_bw_scale=args.glb_bw_scale,
+        ),
+        shard_size=args.shard_size,
+        objective=args.objective,
+        mapper=args.mapper,
+    )
+    out = generate(
+        spec,
+        args.out,
+        overwrite=args.overwrite,
+        progress=not args.no_progress,
+        threads=args.threads,
+    )
+    ds = load(out)
+    m = ds.manifest
+    feasible = int((ds.frame["status"] == 0).sum())
+    console.print(
+        f"{out}: {len(ds):,} rows ({feasible:,} feasible) in {m['n_shards']} shards, "
+        f"{len(ds.feature_names)} features, {spec.n_configs} designs x "
+        f"{', '.join(m['workload_names'])} ({spec.kind})",
+        highlight=False,
+    )
+    return 0
+
+
+# ---------------------------------------------------------------- train
+
+
+def _train_config(args: argparse.Namespace, **changes: Any) -> Any:
+    from tldse.surrogate import TrainConfig
+
+    weights = tuple(float(w) for w in _csv(args.weights)) if args.weights else None
+    cfg = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
+        schedule=args.schedule,
+        patience=args.patience,
+        val_fraction=args.val_fraction,
+        loss=args.loss,
+        weighting=args.weighting,
+        weights=weights,
+        seed=args.seed,
+        device=args.device,
+        threads=args.threads,
+        progress=not args.no_progress,
+    )
+    return replace(cfg, **changes)
+
+
+def _metrics_table(title: str, rows: dict[str, dict[str, float]]) -> Table:
+    """One row per metric, one column per model."""
+    t = Table(title=title)
+    keys: list[str] = []
+    for m in rows.values():
+        keys += [k for k in m if k not in keys and k != "rows"]
+    t.add_column("metric")
+    for name in rows:
+        t.add_column(name, justify="right")
+    for k in keys:
+        t.add_row(k, *(f"{m.get(k, float('nan')):.4g}" for m in rows.values()))
+    return t
+
+
+def _test_split(ds: Dataset, fraction: float, seed: int) -> tuple[Dataset, Dataset]:
+    if not 0 < fraction < 1:
+        raise ValueError(f"--test-fraction must be in (0, 1), got {fraction}")
+    train, test = ds.split_designs((1 - fraction, fraction), seed=seed)
+    return train.feasible(), test
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from tldse.data import load
+    from tldse.surrogate import Surrogate, fit
+    from tldse.transfer import _with_layer_counts, score
+
+    ds = _with_layer_counts(load(args.data))
+    targets = _csv(args.targets)
+    train, test = _test_split(ds, args.test_fraction, args.seed)
+    names = ds.feature_names
+    x, y = train.x(names), train.y(targets)
+    hidden = _ints(args.hidden, "--hidden")
+    head = _ints(args.head_hidden, "--head-hidden")
+    out = Path(args.out)
+    results: dict[str, dict[str, float]] = {}
+    groups = [(t,) for t in targets] if args.single_task else [tuple(targets)]
+    for group in groups:
+        model = Surrogate.create(
+            names, group, hidden=hidden, head_hidden=head, seed=args.seed
+        )
+        cols = [targets.index(t) for t in group]
+        cfg = _train_config(args)
+        if len(group) == 1:
+            cfg = replace(cfg, weighting="fixed", weights=None)
+        r = fit(model, x, y[:, cols], cfg)
+        model.metadata["dataset"] = {
+            "path": str(Path(args.data).resolve()),
+            "spec": ds.manifest.get("spec"),
+            "test_fraction": args.test_fraction,
+        }
+        metrics = score(model, test) if len(test) else {}
+        model.metadata["test_metrics"] = metrics
+        where = out / group[0] if args.single_task else out
+        model.save(where)
+        name = "+".join(group)
+        results[name] = metrics
+        console.print(
+            f"{name}: {r.epochs} epochs (best {r.best_epoch}, {r.stopped}) in "
+            f"{r.seconds:.1f} s on {r.n_train:,} rows; saved to {where}",
+            highlight=False,
+        )
+    console.print(_metrics_table(f"held-out designs ({len(test):,} rows)", results))
+    return 0
+
+
+# ---------------------------------------------------------------- transfer
+
+
+def cmd_transfer(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from tldse.data import load
+    from tldse.surrogate import Surrogate
+    from tldse.transfer import (
+        STRATEGY_LR,
+        _with_layer_counts,
+        fine_tune,
+        finetune_config,
+        score,
+    )
+
+    pre = Surrogate.load(args.model)
+    ds = _with_layer_counts(load(args.data))
+    missing = [f for f in pre.feature_names if f not in ds.feature_names]
+    if missing:
+        raise ValueError(
+            f"{args.data}: lacks the model's feature column(s) {', '.join(missing)}"
+        )
+    pool, test = _test_split(ds, args.test_fraction, args.seed)
+    names = pre.feature_names
+    targets = pre.targets
+    if args.n < 2:
+        raise ValueError(f"--n must be >= 2, got {args.n}")
+    if args.n > len(pool):
+        raise ValueError(f"--n {args.n}: only {len(pool)} training rows available")
+    rng = np.random.default_rng(args.seed)
+    idx = rng.choice(len(pool), size=args.n, replace=False)
+    x, y = pool.x(names)[idx], pool.y(targets)[idx]
+    cfg = finetune_config(
+        args.strategy,
+        epochs=args.epochs,
+        patience=args.patience,
+        lr=args.lr if args.lr is not None else STRATEGY_LR[args.strategy],
+        batch_size=args.batch_size,
+        seed=args.seed,
+        device=args.device,
+        threads=args.threads,
+        progress=not args.no_progress,
+    )
+    model, r = fine_tune(pre, x, y, args.strategy, k=args.k, config=cfg)
+    model.metadata["dataset"] = {
+        "path": str(Path(args.data).resolve()),
+        "spec": ds.manifest.get("spec"),
+        "n": args.n,
+    }
+    results = {"pretrained (no fine-tuning)": score(pre, test)}
+    results[f"fine-tuned ({args.strategy})"] = score(model, test)
+    model.metadata["test_metrics"] = results[f"fine-tuned ({args.strategy})"]
+    model.save(args.out)
+    console.print(
+        f"fine-tuned on {args.n} samples ({args.strategy}): {r.epochs} epochs "
+        f"(best {r.best_epoch}, {r.stopped}) in {r.seconds:.2f} s; saved to {args.out}",
+        highlight=False,
+    )
+    console.print(_metrics_table(f"held-out designs ({len(test):,} rows)", results))
+    return 0
+
+
+# ---------------------------------------------------------------- experiment
+
+
+def cmd_experiment_transfer(args: argparse.Namespace) -> int:
+    from tldse.transfer import experiment_config, merge, run_experiment
+
+    if args.merge:
+        res = merge(args.merge, args.out)
+        out = Path(args.out)
+        console.print(
+            f"merged {len(args.merge)} runs into {out / 'results.md'}, "
+            f"{out / 'results.json'}"
+            + "".join(f", {out / p}" for p in res.get("plots", [])),
+            highlight=False,
+        )
+        if args.print:
+            sys.stdout.write((out / "results.md").read_text())
+        return 0
+
+    changes: dict[str, Any] = {"device": args.device, "threads": args.threads}
+    if args.ns:
+        changes["ns"] = _ints(args.ns, "--ns")
+    if args.seeds:
+        changes["seeds"] = _ints(args.seeds, "--seeds")
+    if args.kinds:
+        changes["kinds"] = tuple(_csv(args.kinds))
+    if args.strategies:
+        changes["strategies"] = tuple(_csv(args.strategies))
+    if args.space:
+        changes["space"] = args.space
+    cfg = experiment_config(args.size, **changes)
+    res = run_experiment(
+        cfg,
+        args.out,
+        progress=not args.no_progress,
+        plots=not args.no_plots,
+        log=lambda msg: console.print(msg, highlight=False, markup=False),
+    )
+    out = Path(args.out)
+    console.print(
+        f"wrote {out / 'results.md'}, {out / 'results.json'}"
+        + "".join(f", {out / p}" for p in res.get("plots", [])),
+        highlight=False,
+    )
+    if args.print:
+        sys.stdout.write((out / "results.md").read_text())
+    return 0
+
+
+# ---------------------------------------------------------------- parser
+
+
+def _add_train_args(p: argparse.ArgumentParser, *, finetune: bool = False) -> None:
+    p.add_argument("--epochs", type=int, default=300, help="maximum epochs (300)")
+    p.add_argument(
+        "--patience",
+        type=int,
+        default=30,
+        help="stop after this many epochs without validation gain (30)",
+    )
+    p.add_argument(
+        "--batch-size", type=int, default=512 if finetune else 1024, help="minibatch"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed (0)")
+    p.add_argument(
+        "--device",
+        default="cpu",
+        help="cpu (default), cuda, cuda:N, or auto (cuda when available)",
+    )
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument(
+        "--test-fraction",
+        type=float,
+        default=0.2,
+        help="share of designs held out for the reported metrics (0.2)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _find_subparsers(parser: argparse.ArgumentParser) -> Any:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return None
+
+
+def register(subparsers: Any) -> None:
+    """Adds ``dataset``, ``train``, ``transfer`` and ``experiment`` to ``tldse``."""
+
+    # dataset
+    d = subparsers.add_parser(
+        "dataset",
+        help="sample designs x layers, label them with the simulator (Parquet)",
+        description="Samples designs from a space, simulates them on every distinct "
+        "layer of the workloads (or per network with --per-network) and writes "
+        "features and targets as Parquet shards with a manifest. Re-running with "
+        "the same arguments continues an interrupted run.",
+    )
+    d.add_argument("out", help="output folder")
+    d.add_argument(
+        "--space", default="edge", help="built-in space (edge, cloud, tiny) or file"
+    )
+    d.add_argument(
+        "--workloads",
+        default="resnet50",
+        help="comma list of zoo names (name:key=value for options) or topology files",
+    )
+    d.add_argument("--configs", type=int, default=1000, help="designs sampled (1000)")
+    d.add_argument("--method", choices=("random", "lhs", "sobol"), default="random")
+    d.add_argument("--seed", type=int, default=0, help="sampling seed (0)")
+    d.add_argument("--batch", type=int, default=1, help="workload batch size (1)")
+    d.add_argument("--dataflows", help="restrict the space's dataflows, e.g. ws,os,is")
+    d.add_argument(
+        "--per-network",
+        action="store_true",
+        help="one row per (design, workload) with network totals",
+    )
+    d.add_argument(
+        "--energy-table", default=None, help="horowitz45 (default), eyeriss, or a file"
+    )
+    d.add_argument(
+        "--energy-set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override an energy-table field for labelling, e.g. dram_pj=400",
+    )
+    d.add_argument(
+        "--dram-bw-scale",
+        type=float,
+        default=1.0,
+        help="simulate with this x the nominal DRAM bandwidth (features unchanged)",
+    )
+    d.add_argument("--glb-bw-scale", type=float, default=1.0, help="same for the GLB")
+    d.add_argument("--shard-size", type=int, default=256, help="designs per shard")
+    d.add_argument("--objective", choices=("latency", "energy", "edp"), default="edp")
+    d.add_argument("--mapper", choices=("heuristic", "exhaustive"), default="heuristic")
+    d.add_argument("--threads", type=int, default=None, help="simulator threads")
+    d.add_argument("--overwrite", action="store_true", help="replace another dataset")
+    d.add_argument("--no-progress", action="store_true")
+    d.set_defaults(func=cmd_dataset)
+
+    # train
+    t = subparsers.add_parser(
+        "train",
+        help="train the multi-task surrogate on a dataset",
+        description="Trains a shared-trunk multi-task network (or --single-task "
+        "MLPs) on a dataset folder, reports MAPE / Kendall tau / top-k recall on "
+        "held-out designs and saves model.pt + model.json.",
+    )
+    t.add_argument("data", help="dataset folder (tldse dataset)")
+    t.add_argument("--out", required=True, help="model folder")
+    t.add_argument(
+        "--targets",
+        default="latency,energy",
+        help="comma list of latency, energy, area, utilization",
+    )
+    t.add_argument(
+        "--single-task",
+        action="store_true",
+        help="one MLP per target (saved in OUT/<target>)",
+    )
+    t.add_argument("--hidden", default="256,256,256", help="trunk widths")
+    t.add_argument("--head-hidden", default="64", help="head hidden widths")
+    t.add_argument("--lr", type=float, default=2e-3, help="AdamW learning rate")
+    t.add_argument("--weight-decay", type=float, default=1e-4)
+    t.add_argument("--schedule", choices=SCHEDULES, default="cosine")
+    t.add_argument("--loss", choices=LOSSES, default="mse")
+    t.add_argument(
+        "--weighting",
+        choices=WEIGHTINGS,
+        default="uncertainty",
+        help="multi-task loss: learned uncertainty weights or fixed --weights",
+    )
+    t.add_argument("--weights", help="fixed loss weights, one per target")
+    t.add_argument("--val-fraction", type=float, default=0.1)
+    _add_train_args(t)
+    t.set_defaults(func=cmd_train)
+
+    # transfer
+    f = subparsers.add_parser(
+        "transfer",
+        help="fine-tune a trained surrogate on a few samples of a new task",
+        description="Fine-tunes a saved model on --n samples of a target dataset "
+        "(strategy head, last-k or full) and reports it against the pretrained "
+        "model on held-out designs of the target.",
+    )
+    f.add_argument("--model", required=True, help="pretrained model folder")
+    f.add_argument("--data", required=True, help="target dataset folder")
+    f.add_argument("--out", required=True, help="fine-tuned model folder")
+    f.add_argument("--n", type=int, default=100, help="target samples (100)")
+    f.add_argument("--strategy", choices=STRATEGIES, default="full")
+    f.add_argument("--k", type=int, default=1, help="trunk blocks for last-k (1)")
+    f.add_argument(
+        "--lr", type=float, default=None, help="learning rate (default per strategy)"
+    )
+    _add_train_args(f, finetune=True)
+    f.set_defaults(func=cmd_transfer)
+
+    # experiment (shared with other modules: reuse it when it exists)
+    existing = subparsers.choices.get("experiment")
+    esub = _find_subparsers(existing) if existing is not None else None
+    if esub is None:
+        e = subparsers.add_parser(
+            "experiment",
+            help="reproducible experiments",
+            description="Reproducible experiments; see docs/surrogate.md.",
+        )
+        esub = e.add_subparsers(dest="experiment_command", metavar="EXPERIMENT")
+
+        def show_help(_args: argparse.Namespace) -> int:
+            e.print_help()
+            return 0
+
+        e.set_defaults(func=show_help)
+    x = esub.add_parser(
+        "transfer",
+        help="transfer vs single-task MLPs vs multi-task from scratch",
+        description="Pretrains on classic CNNs (ws/os/is), fine-tunes on a new "
+        "workload, a new dataflow and a new fidelity for several sample counts and "
+        "seeds, and compares MAPE, Kendall tau, training time and epochs with the "
+        "baselines. Writes results.md, results.json and PNG plots to --out.",
+    )
+    x.add_argument(
+        "--size",
+        choices=SIZES,
+        default="quick",
+        help="quick (minutes on 2 cores), medium, full (the issue's: N up to "
+        "5000, 3 seeds), tiny (a smoke test)",
+    )
+    x.add_argument("--out", required=True, help="output folder (data is cached here)")
+    x.add_argument("--ns", help="override the sample counts, e.g. 50,100,200")
+    x.add_argument("--seeds", help="override the seeds, e.g. 0,1,2")
+    x.add_argument("--kinds", help=f"subset of {','.join(TARGET_KINDS)}")
+    x.add_argument("--strategies", help=f"subset of {','.join(STRATEGIES)}")
+    x.add_argument("--space", help="design space (default edge)")
+    x.add_argument("--device", default="cpu", help="cpu (default), cuda, auto")
+    x.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    x.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="DIR",
+        help="instead of running: combine the results of runs made in parts "
+        "(e.g. different --ns or --seeds) into --out",
+    )
+    x.add_argument("--no-plots", action="store_true")
+    x.add_argument("--no-progress", action="store_true")
+    x.add_argument("--print", action="store_true", help="print results.md at the end")
+    x.set_defaults(func=cmd_experiment_transfer)
