@@ -1,0 +1,742 @@
+"""Surrogate-pruned search: predict every design, simulate only the promising ones.
+
+The loop (:func:`surrogate_search`):
+
+1. simulate an initial Sobol sample of the space (or fewer designs when a trained
+   model is given) and train a per-network multi-task surrogate (targets latency
+   and energy, features :data:`tldse.data.NETWORK_FEATURES`);
+2. predict every design of the space, streamed in chunks of ``chunk_size``
+   designs (torch inference batched). Area is not predicted: it depends only on
+   the design and is computed exactly (``EnergyTable.area_um2``, microseconds per
+   design, no simulation);
+3. score every unsimulated design that the predictions say meets the
+   constraints by its distance to the predicted Pareto front, in log units
+   (``d = min over front q of max over objectives (log p - log q)``: 0 on the
+   front, ``log 1.05`` for a design 5% worse than the front in its best
+   dimension), and simulate the ``round_size`` closest;
+4. fine-tune the surrogate on everything simulated so far and repeat until the
+   budget is spent, or until no unsimulated design lies within ``margin`` of the
+   predicted front and the last two rounds left the simulated front unchanged.
+
+The answer is the constrained Pareto front of the *simulated* designs only:
+predictions choose what to simulate, never what is reported.
+
+:class:`Problem` (space, weighted workloads, objectives, constraints) and
+:class:`Oracle` (cached, counted simulations under a budget) are shared with the
+baselines in :mod:`tldse.search.baselines`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from tldse.arch import CONFIG_COLUMNS, EnergyTable
+from tldse.search.exhaustive import (
+    _energy_from_spec,
+    best_designs,
+    energy_spec,
+    evaluate_designs,
+    results_frame,
+)
+from tldse.search.metrics import (
+    METRIC_INDEX,
+    METRICS,
+    OBJECTIVES,
+    Constraint,
+    objective_columns,
+    parse_constraints,
+    parse_objectives,
+)
+from tldse.search.pareto import ParetoArchive, pareto_mask
+from tldse.space import DesignSpace
+from tldse.workloads.fold import fold
+from tldse.workloads.layer import Workload
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from tldse.surrogate import Surrogate
+
+DEFAULT_CHUNK_SIZE = 65536
+#: Objectives the surrogate can predict (they derive from latency, energy, area).
+PREDICTABLE = ("latency", "energy", "area", "edp", "power", "latency_cycles")
+_CLOCK = CONFIG_COLUMNS.index("clock_mhz")
+
+
+#: Precomputed per-workload metric tables of the whole space (or one table).
+Lookup = npt.NDArray[np.float64] | Sequence[npt.NDArray[np.float64]] | None
+
+
+class SearchError(ValueError):
+    """A search that cannot run as asked."""
+
+
+# ---------------------------------------------------------------- the problem
+
+
+@dataclass
+class Problem:
+    """What is searched: a space, one or more weighted workloads, objectives and
+    constraints. With several workloads the metrics are weighted sums (latency,
+    energy, DRAM bytes; utilization a weighted mean), area is the design's, and
+    EDP / power derive from the summed latency and energy."""
+
+    space: DesignSpace
+    workloads: list[Workload]
+    weights: list[float]
+    objectives: list[str]
+    constraints: list[Constraint]
+    energy: dict[str, Any] = field(default_factory=dict)
+    mapper: str = "heuristic"
+    mapper_objective: str = "edp"
+    threads: int | None = None
+
+    @classmethod
+    def create(
+        cls,
+        space: DesignSpace | str | Path,
+        workloads: Workload | str | Sequence[Workload | str],
+        *,
+        weights: Sequence[float] | None = None,
+        objectives: str | Sequence[str] = "latency,energy,area",
+        constraints: Iterable[str | Constraint] | str | None = None,
+        energy: str | Path | EnergyTable | None = None,
+        mapper: str = "heuristic",
+        mapper_objective: str = "edp",
+        threads: int | None = None,
+    ) -> Problem:
+        from tldse.search.exhaustive import _load_workload
+
+        sp = space if isinstance(space, DesignSpace) else DesignSpace.load(space)
+        sp._check_indexable()
+        items: list[Workload | str] = (
+            [workloads] if isinstance(workloads, (Workload, str)) else list(workloads)
+        )
+        if not items:
+            raise SearchError("give at least one workload")
+        wls = [_load_workload(w) for w in items]
+        w = [1.0] * len(wls) if weights is None else [float(x) for x in weights]
+        if len(w) != len(wls) or any(not (x > 0 and math.isfinite(x)) for x in w):
+            raise SearchError(
+                f"weights: expected {len(wls)} positive numbers, got {list(w)}"
+            )
+        return cls(
+            space=sp,
+            workloads=wls,
+            weights=w,
+            objectives=parse_objectives(objectives),
+            constraints=parse_constraints(constraints),
+            energy=energy_spec(energy),
+            mapper=mapper,
+            mapper_objective=mapper_objective,
+            threads=threads,
+        )
+
+    @property
+    def folded(self) -> list[Workload]:
+        return [fold(w)[0] for w in self.workloads]
+
+    @property
+    def name(self) -> str:
+        parts = [
+            w.name if x == 1.0 else f"{w.name}*{x:g}"
+            for w, x in zip(self.workloads, self.weights, strict=True)
+        ]
+        return "+".join(parts)
+
+    def simulate(self, indices: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """The ``(n, len(METRICS))`` metric table of designs (NaN: infeasible on
+        some workload)."""
+        return combine(self.simulate_parts(indices), self.weights)
+
+    def simulate_parts(self, indices: npt.ArrayLike) -> list[npt.NDArray[np.float64]]:
+        """One metric table per workload."""
+        idx = np.asarray(indices, dtype=np.int64)
+        return [
+            evaluate_designs(
+                self.space,
+                idx,
+                wl,
+                energy=self.energy,
+                threads=self.threads,
+                mapper=self.mapper,
+                mapper_objective=self.mapper_objective,
+            )[0]
+            for wl in self.folded
+        ]
+
+    def valid(self, metrics: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+        """Feasible and meeting every constraint."""
+        ok = ~np.isnan(metrics).any(axis=1)
+        for c in self.constraints:
+            ok &= c.mask(metrics)
+        return np.asarray(ok, dtype=bool)
+
+    def objective_values(
+        self, metrics: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.float64]:
+        return metrics[:, objective_columns(self.objectives)]
+
+
+def combine(
+    parts: Sequence[npt.NDArray[np.float64]], weights: Sequence[float]
+) -> npt.NDArray[np.float64]:
+    """Per-workload metric tables -> one (see :class:`Problem`)."""
+    if len(parts) == 1 and weights[0] == 1.0:
+        return parts[0]
+    i = METRIC_INDEX
+    out = np.zeros_like(parts[0])
+    wsum = float(sum(weights))
+    for m, w in zip(parts, weights, strict=True):
+        for name in ("latency_cycles", "latency_ms", "energy_uj", "dram_bytes"):
+            out[:, i[name]] += w * m[:, i[name]]
+        out[:, i["utilization"]] += w / wsum * m[:, i["utilization"]]
+    out[:, i["area_mm2"]] = parts[0][:, i["area_mm2"]]
+    out[:, i["edp_uj_ms"]] = out[:, i["energy_uj"]] * out[:, i["latency_ms"]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[:, i["power_mw"]] = out[:, i["energy_uj"]] / out[:, i["latency_ms"]]
+    bad = np.zeros(len(out), dtype=bool)
+    for m in parts:
+        bad |= np.isnan(m).any(axis=1)
+    out[bad] = np.nan
+    return out
+
+
+# ---------------------------------------------------------------- simulations
+
+
+class Oracle:
+    """Simulations under a budget: each distinct design is simulated once
+    (cached) and counts once. ``simulate`` never exceeds the budget: designs
+    past it are dropped (``remaining`` tells callers what is left). ``lookup``
+    (full per-workload metric tables of the space) replaces the simulator, for
+    experiments that already swept the space; the counting is the same."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        budget: int,
+        lookup: Lookup = None,
+    ) -> None:
+        if budget < 1:
+            raise SearchError(f"budget must be >= 1, got {budget}")
+        self.problem = problem
+        self.budget = int(budget)
+        self.lookup: list[npt.NDArray[np.float64]] | None = (
+            None
+            if lookup is None
+            else [lookup]
+            if isinstance(lookup, np.ndarray)
+            else list(lookup)
+        )
+        self.order: list[int] = []  # simulated designs, in simulation order
+        self._rows: list[npt.NDArray[np.float64]] = []
+        self._parts: list[list[npt.NDArray[np.float64]]] = []
+        self._seen: dict[int, int] = {}
+        self.sim_seconds = 0.0
+
+    @property
+    def used(self) -> int:
+        return len(self.order)
+
+    @property
+    def remaining(self) -> int:
+        return self.budget - len(self.order)
+
+    def simulate(self, indices: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """Metrics of ``indices`` (in their order); designs not yet simulated
+        are simulated while the budget lasts, the rest come back as NaN rows
+        (``known`` tells which are real)."""
+        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+        new: list[int] = []
+        seen_new: set[int] = set()
+        for k in idx.tolist():
+            if k not in self._seen and k not in seen_new:
+                if len(new) >= self.remaining:
+                    break
+                new.append(k)
+                seen_new.add(k)
+        if new:
+            arr = np.asarray(new, dtype=np.int64)
+            t0 = time.perf_counter()
+            if self.lookup is not None:
+                parts = [t[arr] for t in self.lookup]
+            else:
+                parts = self.problem.simulate_parts(arr)
+            m = combine(parts, self.problem.weights)
+            self._parts.append(parts)
+            self.sim_seconds += time.perf_counter() - t0
+            for k, row in zip(new, m, strict=True):
+                self._seen[k] = len(self.order)
+                self.order.append(k)
+                self._rows.append(row)
+        out = np.full((len(idx), len(METRICS)), np.nan)
+        for j, k in enumerate(idx.tolist()):
+            pos = self._seen.get(k)
+            if pos is not None:
+                out[j] = self._rows[pos]
+        return out
+
+    def known(self, indices: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+        return np.array([k in self._seen for k in idx.tolist()], dtype=bool)
+
+    def indices(self) -> npt.NDArray[np.int64]:
+        return np.asarray(self.order, dtype=np.int64)
+
+    def metrics(self) -> npt.NDArray[np.float64]:
+        if not self._rows:
+            return np.empty((0, len(METRICS)))
+        return np.stack(self._rows)
+
+    def parts(self) -> list[npt.NDArray[np.float64]]:
+        """Per-workload metric tables of the simulated designs (in order)."""
+        if not self._parts:
+            return []
+        n_w = len(self._parts[0])
+        return [np.concatenate([p[w] for p in self._parts]) for w in range(n_w)]
+
+
+# ---------------------------------------------------------------- the result
+
+
+@dataclass
+class SearchResult:
+    """A finished search. ``indices`` / ``metrics``: every simulated design in
+    simulation order; ``front``: the constrained Pareto front of the simulated
+    designs (one row per distinct objective vector, the lowest index; sorted by
+    index); ``best``: the best front design per objective."""
+
+    method: str
+    problem: Problem
+    budget: int
+    indices: npt.NDArray[np.int64]
+    metrics: npt.NDArray[np.float64]
+    front: pd.DataFrame
+    best: dict[str, dict[str, Any]]
+    seconds: float
+    sim_seconds: float
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+    surrogate: Surrogate | None = None
+    #: out-of-sample predictions: (index, predicted latency_cycles, energy_pj)
+    #: of each design, made before it was simulated (surrogate method only)
+    predictions: npt.NDArray[np.float64] | None = None
+    stopped: str = "budget"
+
+    @property
+    def n_simulations(self) -> int:
+        return len(self.indices)
+
+    @property
+    def valid(self) -> npt.NDArray[np.bool_]:
+        return self.problem.valid(self.metrics)
+
+    def front_indices(self) -> npt.NDArray[np.int64]:
+        return np.asarray(self.front["index"].to_numpy(), dtype=np.int64)
+
+    def summary(self) -> dict[str, Any]:
+        p = self.problem
+        return {
+            "method": self.method,
+            "space": p.space.name,
+            "designs": len(p.space),
+            "workloads": [w.name for w in p.workloads],
+            "weights": p.weights,
+            "objectives": p.objectives,
+            "constraints": [str(c) for c in p.constraints],
+            "budget": self.budget,
+            "simulations": self.n_simulations,
+            "valid_simulated": int(self.valid.sum()),
+            "front_size": len(self.front),
+            "seconds": self.seconds,
+            "sim_seconds": self.sim_seconds,
+            "stopped": self.stopped,
+            "rounds": self.rounds,
+            "best": self.best,
+        }
+
+
+def finish(
+    method: str,
+    oracle: Oracle,
+    t0: float,
+    **extra: Any,
+) -> SearchResult:
+    """The result of a search from what its oracle simulated."""
+    p = oracle.problem
+    idx, met = oracle.indices(), oracle.metrics()
+    ok = p.valid(met)
+    archive = ParetoArchive(len(METRICS), objective_columns(p.objectives), unique=True)
+    archive.add(idx[ok], met[ok])
+    front = results_frame(p.space, archive.keys, archive.values)
+    front["ties"] = archive.counts
+    return SearchResult(
+        method=method,
+        problem=p,
+        budget=oracle.budget,
+        indices=idx,
+        metrics=met,
+        front=front,
+        best=best_designs(front, p.objectives),
+        seconds=time.perf_counter() - t0,
+        sim_seconds=oracle.sim_seconds,
+        **extra,
+    )
+
+
+def exhaustive_search(
+    problem: Problem,
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    lookup: Lookup = None,
+) -> SearchResult:
+    """Simulates every design (the budget is the space's size)."""
+    t0 = time.perf_counter()
+    n = len(problem.space)
+    oracle = Oracle(problem, n, lookup)
+    for lo, hi in problem.space.chunks(chunk_size):
+        oracle.simulate(np.arange(lo, hi, dtype=np.int64))
+    return finish("exhaustive", oracle, t0, stopped="space")
+
+
+# ---------------------------------------------------------------- the surrogate
+
+
+@dataclass
+class PrunedConfig:
+    """Knobs of :func:`surrogate_search` (defaults tuned on the quick search
+    experiment; see docs/explore.md)."""
+
+    init_fraction: float = 0.3  # of the budget, for a fresh model
+    init_fraction_pretrained: float = 0.1  # with --model
+    min_init: int = 32
+    rounds: int = 6  # rounds after the initial sample (round size follows)
+    margin: float = 0.05  # convergence: no unsimulated design within 5% of front
+    hidden: tuple[int, ...] = (64, 64)
+    head_hidden: tuple[int, ...] = (32,)
+    epochs: int = 150
+    finetune_epochs: int = 40
+    batch_size: int = 512
+    lr: float = 3e-3
+    finetune_lr: float = 1e-3
+    patience: int = 25
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+    #: torch threads: 1 is fastest for this small network (more threads spin
+    #: against the simulator's and each other on small batches)
+    threads: int | None = 1
+    device: str = "cpu"
+
+
+def _area_um2(space: DesignSpace, energy: dict[str, Any], chunk: int) -> Any:
+    """Exact area of every design (no simulation: it depends on the design)."""
+    table = (
+        _energy_from_spec(energy) if energy else _energy_from_spec(energy_spec(None))
+    )
+    out = np.empty(len(space), dtype=np.float64)
+    for lo, hi in space.chunks(chunk):
+        configs = space.configs(np.arange(lo, hi, dtype=np.int64))
+        out[lo:hi] = [table.area_um2(row) for row in configs]
+    return out
+
+
+def _features(
+    configs: npt.NDArray[np.float64], workloads: Sequence[Workload]
+) -> list[npt.NDArray[np.float64]]:
+    from tldse.data import network_features
+
+    return [network_features(configs, wl) for wl in workloads]
+
+
+def _train_rows(
+    problem: Problem,
+    folded: Sequence[Workload],
+    idx: npt.NDArray[np.int64],
+    per_wl: list[npt.NDArray[np.float64]],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Features and log(latency_cycles), log(energy_pj) of simulated designs, one
+    row per (design, workload), feasible ones only."""
+    configs = problem.space.configs(idx)
+    feats = _features(configs, folded)
+    xs, ys = [], []
+    i = METRIC_INDEX
+    for f, m in zip(feats, per_wl, strict=True):
+        ok = ~np.isnan(m).any(axis=1)
+        y = np.stack(
+            [np.log(m[ok, i["latency_cycles"]]), np.log(m[ok, i["energy_uj"]] * 1e6)],
+            axis=1,
+        )
+        xs.append(f[ok])
+        ys.append(y)
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def _predict_all(
+    problem: Problem,
+    folded: Sequence[Workload],
+    model: Surrogate,
+    area_um2: npt.NDArray[np.float64],
+    chunk: int,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Predicted metric table of every design, streamed: ``(metrics, per-workload
+    predicted latency_cycles and energy_pj (n, 2 * n_workloads))``."""
+    space = problem.space
+    n = len(space)
+    metrics = np.empty((n, len(METRICS)), dtype=np.float64)
+    raw = np.empty((n, 2 * len(folded)), dtype=np.float64)
+    i = METRIC_INDEX
+    for lo, hi in space.chunks(chunk):
+        configs = space.configs(np.arange(lo, hi, dtype=np.int64))
+        clock = configs[:, _CLOCK]
+        parts = []
+        for w, f in enumerate(_features(configs, folded)):
+            y = np.exp(model.predict(f)[:, :2])
+            raw[lo:hi, 2 * w : 2 * w + 2] = y
+            m = np.full((hi - lo, len(METRICS)), np.nan)
+            m[:, i["latency_cycles"]] = y[:, 0]
+            m[:, i["latency_ms"]] = y[:, 0] / (clock * 1e3)
+            m[:, i["energy_uj"]] = y[:, 1] * 1e-6
+            m[:, i["area_mm2"]] = area_um2[lo:hi] * 1e-6
+            m[:, i["edp_uj_ms"]] = m[:, i["energy_uj"]] * m[:, i["latency_ms"]]
+            m[:, i["power_mw"]] = m[:, i["energy_uj"]] / m[:, i["latency_ms"]]
+            m[:, i["utilization"]] = 0.0
+            m[:, i["dram_bytes"]] = 0.0
+            parts.append(m)
+        metrics[lo:hi] = combine(parts, problem.weights)
+    return metrics, raw
+
+
+def front_distance(
+    points: npt.NDArray[np.float64],
+    front: npt.NDArray[np.float64],
+    point_ids: npt.NDArray[np.int64] | None = None,
+    front_ids: npt.NDArray[np.int64] | None = None,
+    block: int = 2048,
+) -> npt.NDArray[np.float64]:
+    """``d[i] = min_q max_j (points[i, j] - front[q, j])`` over front rows ``q``
+    other than the point itself (same id): the additive epsilon indicator. With
+    log objectives, > 0 is how much worse than the front a point is in its best
+    dimension; <= 0 (on the front) how far it leads its nearest neighbour, so
+    isolated front points come first. ``inf`` when nothing is left to compare."""
+    out = np.full(len(points), np.inf)
+    if not len(front):
+        return out
+    for lo in range(0, len(points), block):
+        p = points[lo : lo + block]
+        d = (p[:, None, :] - front[None, :, :]).max(axis=2)
+        if point_ids is not None and front_ids is not None:
+            d[point_ids[lo : lo + block, None] == front_ids[None, :]] = np.inf
+        out[lo : lo + block] = d.min(axis=1)
+    return out
+
+
+def _pool(
+    points: npt.NDArray[np.float64], want: int, max_layers: int = 4
+) -> npt.NDArray[np.int64]:
+    """Rows in the first non-dominated layers of ``points`` (at least ``want``
+    rows when ``max_layers`` layers hold them)."""
+    if points.shape[1] == 1:
+        order = np.argsort(points[:, 0], kind="stable")
+        return np.asarray(order[: max(2 * want, 1)], dtype=np.int64)
+    remaining = np.arange(len(points))
+    chosen: list[npt.NDArray[np.int64]] = []
+    got = 0
+    for _ in range(max_layers):
+        if not len(remaining) or got >= want:
+            break
+        m = pareto_mask(points[remaining])
+        chosen.append(remaining[m])
+        got += int(m.sum())
+        remaining = remaining[~m]
+    return np.sort(np.concatenate(chosen)) if chosen else remaining[:0]
+
+
+def surrogate_search(
+    problem: Problem,
+    budget: int,
+    *,
+    seed: int = 0,
+    model: Surrogate | None = None,
+    config: PrunedConfig | None = None,
+    lookup: Lookup = None,
+    progress: Callable[[str], None] | None = None,
+) -> SearchResult:
+    """Surrogate-pruned search (see the module docstring). ``model``: a trained
+    per-network surrogate to start from (fine-tuned on what is simulated);
+    otherwise one is trained from scratch. Deterministic for a given seed and
+    torch thread count."""
+    import torch
+
+    from tldse.data import NETWORK_FEATURES
+    from tldse.surrogate import Surrogate, TrainConfig, fit
+
+    cfg = config or PrunedConfig()
+    bad = [o for o in problem.objectives if o not in PREDICTABLE]
+    if bad:
+        raise SearchError(
+            f"the surrogate method cannot predict {', '.join(bad)}; objectives it "
+            f"supports: {', '.join(PREDICTABLE)} (use --method exhaustive, random "
+            "or nsga2)"
+        )
+    t0 = time.perf_counter()
+    space = problem.space
+    n = len(space)
+    if budget >= n:  # everything fits: that is the exhaustive answer
+        res = exhaustive_search(problem, chunk_size=cfg.chunk_size, lookup=lookup)
+        res.method, res.budget, res.stopped = "surrogate", budget, "space"
+        return res
+    folded = problem.folded
+    oracle = Oracle(problem, budget, lookup)
+
+    def simulate(idx: npt.NDArray[np.int64]) -> None:
+        idx = idx[~oracle.known(idx)][: oracle.remaining]
+        if len(idx):
+            oracle.simulate(idx)
+
+    def note(msg: str) -> None:
+        if progress is not None:
+            progress(msg)
+
+    if model is not None:
+        if tuple(model.feature_names) != NETWORK_FEATURES or tuple(
+            model.targets[:2]
+        ) != ("latency", "energy"):
+            raise SearchError(
+                "--model must be a per-network surrogate (features "
+                "tldse.data.NETWORK_FEATURES, targets latency, energy first); train "
+                "one with `tldse train` on a --kind network dataset"
+            )
+        model = model.copy()
+    init_frac = cfg.init_fraction if model is None else cfg.init_fraction_pretrained
+    n_init = min(budget, max(cfg.min_init, round(init_frac * budget)))
+    simulate(space.sample(n_init, "sobol", seed))
+    if oracle.used < n_init:  # Sobol repeats designs on small spaces
+        extra = space.sample(min(n, 4 * n_init), "random", seed)
+        extra = extra[~oracle.known(extra)][: n_init - oracle.used]
+        simulate(extra)
+    round_size = max(8, -(-(budget - oracle.used) // max(cfg.rounds, 1)))
+    area = _area_um2(space, problem.energy, cfg.chunk_size)
+    cols = objective_columns(problem.objectives)
+    rounds: list[dict[str, Any]] = []
+    preds: list[npt.NDArray[np.float64]] = []
+    stopped = "budget"
+    threads_before = torch.get_num_threads()
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    try:
+        fresh = model is None
+        if model is None:
+            model = Surrogate.create(
+                NETWORK_FEATURES,
+                ("latency", "energy"),
+                hidden=cfg.hidden,
+                head_hidden=cfg.head_hidden,
+                seed=seed,
+            )
+        r = 0
+        calm = 0  # rounds in a row that left the simulated front unchanged
+        while True:
+            idx_sim = oracle.indices()
+            x, y = _train_rows(problem, folded, idx_sim, oracle.parts())
+            if len(x) >= 2:
+                tc = TrainConfig(
+                    epochs=cfg.epochs if fresh else cfg.finetune_epochs,
+                    lr=cfg.lr if fresh else cfg.finetune_lr,
+                    batch_size=cfg.batch_size,
+                    patience=cfg.patience,
+                    seed=seed + r,
+                    device=cfg.device,
+                )
+                fit(model, x, y, tc)
+                fresh = False
+            if not oracle.remaining:
+                break
+            pred, raw = _predict_all(problem, folded, model, area, cfg.chunk_size)
+            # a design "passes" when its predictions meet the constraints
+            # (relaxed by the margin for predicted metrics; area is exact)
+            ok = np.ones(n, dtype=bool)
+            for c in problem.constraints:
+                exact = c.metric.startswith("area")
+                slack = 0.0 if exact else cfg.margin
+                bound = c.value * (1 + slack if c.op in ("<=", "<") else 1 - slack)
+                ok &= Constraint(c.metric, c.op, bound).mask(pred)
+            sim_idx = oracle.indices()
+            sim_met = oracle.metrics()
+            sim_ok = problem.valid(sim_met)
+            # candidates: the first predicted Pareto layers of the unsimulated
+            # designs that pass; ranked by their distance to the reference
+            # front (simulated truth + those predictions)
+            logp = np.log(np.maximum(pred[:, cols], 1e-300))
+            unsim = np.ones(n, dtype=bool)
+            unsim[sim_idx] = False
+            cand = np.flatnonzero(ok & unsim)
+            cand = cand[_pool(logp[cand], 2 * round_size)]
+            true_pts = np.log(sim_met[sim_ok][:, cols])
+            ref_pts = np.concatenate((true_pts, logp[cand]), axis=0)
+            ref_ids = np.concatenate((sim_idx[sim_ok], cand))
+            on = pareto_mask(ref_pts)
+            d = front_distance(logp[cand], ref_pts[on], cand, ref_ids[on])
+            order = np.lexsort((cand, d))
+            near = int((d <= math.log1p(cfg.margin)).sum())
+            take = cand[order[: min(round_size, oracle.remaining)]]
+            before = set(_front_keys(problem, sim_idx, sim_met))
+            preds.append(
+                np.concatenate((take[:, None].astype(np.float64), raw[take]), axis=1)
+            )
+            simulate(take)
+            after = set(_front_keys(problem, oracle.indices(), oracle.metrics()))
+            r += 1
+            rounds.append(
+                {
+                    "round": r,
+                    "simulated": len(take),
+                    "total": oracle.used,
+                    "near_front": near,
+                    "front_changed": before != after,
+                }
+            )
+            note(
+                f"round {r}: simulated {len(take)} (total {oracle.used}/{budget}), "
+                f"{near} predicted within {cfg.margin:.0%} of the front"
+            )
+            if not len(take):
+                stopped = "no candidates"
+                break
+            calm = calm + 1 if before == after else 0
+            if near <= len(take) and calm >= 2:
+                stopped = "converged"
+                break
+    finally:
+        if cfg.threads:
+            torch.set_num_threads(threads_before)
+    return finish(
+        "surrogate",
+        oracle,
+        t0,
+        rounds=rounds,
+        surrogate=model,
+        predictions=np.concatenate(preds) if preds else None,
+        stopped=stopped,
+    )
+
+
+def _front_keys(
+    problem: Problem, idx: npt.NDArray[np.int64], met: npt.NDArray[np.float64]
+) -> list[int]:
+    ok = problem.valid(met)
+    if not ok.any():
+        return []
+    pts = problem.objective_values(met[ok])
+    return [int(k) for k in idx[ok][pareto_mask(pts)]]
+
+
+def objective_names(problem: Problem) -> list[str]:
+    """Metric column names of the problem's objectives."""
+    return [OBJECTIVES[o] for o in problem.objectives]

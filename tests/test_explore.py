@@ -1,0 +1,199 @@
+"""tldse explore: surrogate-pruned search, baselines, report, experiment, CLI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import pytest
+
+from tldse.search.pruned import (
+    Problem,
+    PrunedConfig,
+    SearchError,
+    exhaustive_search,
+    surrogate_search,
+)
+
+FAST = PrunedConfig(epochs=30, finetune_epochs=10, rounds=3, hidden=(32, 32))
+CONS = "area_mm2<=1.5"
+
+
+@pytest.fixture(scope="module")
+def problem() -> Problem:
+    return Problem.create(
+        "tiny", "alexnet", objectives="latency,energy", constraints=CONS
+    )
+
+
+@pytest.fixture(scope="module")
+def runs(problem: Problem) -> dict[str, object]:
+    from tldse.search.baselines import nsga2_search, random_search
+
+    return {
+        "surrogate": surrogate_search(problem, 60, seed=3, config=FAST),
+        "random": random_search(problem, 60, seed=3),
+        "nsga2": nsga2_search(problem, 60, seed=3),
+    }
+
+
+def test_answer_is_only_simulated_designs(problem, runs):
+    for res in runs.values():
+        idx = res.front_indices()
+        assert len(idx) > 0
+        assert np.isin(idx, res.indices).all()
+        again = problem.simulate(idx)  # the reported metrics are simulated ones
+        cols = ["latency_ms", "energy_uj", "area_mm2"]
+        np.testing.assert_allclose(
+            res.front[cols].to_numpy(),
+            again[:, [1, 2, 4]],
+            rtol=1e-12,
+        )
+
+
+def test_constraints_always_hold_on_the_answer(problem, runs):
+    for res in runs.values():
+        again = problem.simulate(res.front_indices())
+        assert problem.valid(again).all()
+        assert (res.front["area_mm2"] <= 1.5).all()
+
+
+def test_budget_respected_by_every_method(problem, runs, monkeypatch):
+    for res in runs.values():
+        assert res.n_simulations <= 60
+        assert len(set(res.indices.tolist())) == res.n_simulations
+    # count what really reaches the simulator
+    from tldse.search.baselines import nsga2_search, random_search
+
+    calls: list[int] = []
+    real = Problem.simulate_parts
+
+    def counting(self, indices):
+        calls.append(len(np.asarray(indices)))
+        return real(self, indices)
+
+    monkeypatch.setattr(Problem, "simulate_parts", counting)
+    for search in (nsga2_search, random_search):
+        calls.clear()
+        res = search(problem, 37, seed=1)
+        assert sum(calls) == res.n_simulations <= 37
+    calls.clear()
+    res = surrogate_search(problem, 45, seed=1, config=FAST)
+    assert sum(calls) == res.n_simulations <= 45
+
+
+def test_budget_equal_to_space_gives_the_exhaustive_front(problem):
+    from tldse.search.exhaustive import sweep
+
+    ref = sweep("tiny", "alexnet", objectives="latency,energy", constraints=CONS)
+    res = surrogate_search(problem, len(problem.space), seed=0, config=FAST)
+    assert res.n_simulations == len(problem.space)
+    assert res.front_indices().tolist() == ref.front["index"].tolist()
+    ex = exhaustive_search(problem)
+    assert ex.front_indices().tolist() == ref.front["index"].tolist()
+
+
+def test_equal_seeds_equal_results(problem, runs):
+    from tldse.search.baselines import nsga2_search, random_search
+
+    again = {
+        "surrogate": surrogate_search(problem, 60, seed=3, config=FAST),
+        "random": random_search(problem, 60, seed=3),
+        "nsga2": nsga2_search(problem, 60, seed=3),
+    }
+    for name, res in again.items():
+        assert res.indices.tolist() == runs[name].indices.tolist(), name
+        assert res.front_indices().tolist() == runs[name].front_indices().tolist()
+
+
+def test_surrogate_finds_the_edp_optimum_on_tiny():
+    p = Problem.create("tiny", "resnet18", objectives="edp")
+    best = exhaustive_search(p).best["edp"]["edp_uj_ms"]
+    res = surrogate_search(p, 60, seed=0, config=FAST)
+    assert res.best["edp"]["edp_uj_ms"] <= best * 1.05
+
+
+def test_bad_strings_are_rejected_with_valid_names():
+    from tldse.explore import explore
+
+    with pytest.raises(ValueError, match=r"valid: latency, energy, area"):
+        explore("tiny", "alexnet", objectives="latency,speed", budget=10)
+    with pytest.raises(ValueError, match=r"valid metrics: .*area_mm2"):
+        explore("tiny", "alexnet", constraints=["areaa<=3"], budget=10)
+    with pytest.raises(ValueError, match="valid: surrogate, exhaustive"):
+        explore("tiny", "alexnet", method="annealing", budget=10)
+    with pytest.raises(SearchError, match="cannot predict dram_bytes"):
+        surrogate_search(Problem.create("tiny", "alexnet", objectives="dram_bytes"), 10)
+
+
+def test_cli_rejects_bad_strings(capsys):
+    from tldse.cli_explore import main
+
+    assert main(["explore", "--space", "tiny", "--objectives", "speed"]) == 2
+    assert "valid: latency" in capsys.readouterr().err
+    assert main(["explore", "--space", "tiny", "--constraint", "x<1"]) == 2
+    assert "valid metrics" in capsys.readouterr().err
+
+
+def test_explore_writes_the_report(tmp_path):
+    from tldse.cli_explore import main
+
+    out = tmp_path / "ex"
+    argv = ["explore", "--space", "tiny", "--workload", "alexnet,resnet18:2"]
+    argv += ["--budget", "50", "--constraint", CONS, "--out", str(out), "--quiet"]
+    assert main(argv) == 0
+    names = ["report.md", "front.csv", "simulated.csv", "best.json"]
+    names += ["layers.csv", "pareto.png", "parity.png", "model/model.json"]
+    for name in names:
+        assert (out / name).exists(), name
+    text = (out / "report.md").read_text()
+    assert "tldse explore --space tiny --workload alexnet,resnet18:2" in text
+    assert "Per-layer breakdown" in text and "parity.png" in text
+    best = json.loads((out / "best.json").read_text())
+    assert best["simulations"] <= 50
+    assert best["reported_meet_constraints_resimulated"] == 1.0
+    assert best["weights"] == [1.0, 2.0]
+
+
+def test_model_reuse(tmp_path):
+    from tldse.explore import explore
+    from tldse.surrogate import Surrogate
+
+    explore("tiny", "alexnet", budget=40, out=tmp_path / "a")
+    model = Surrogate.load(tmp_path / "a" / "model")
+    p = Problem.create("tiny", "resnet18", objectives="edp")
+    res = surrogate_search(p, 30, model=model, config=FAST)
+    assert res.n_simulations <= 30 and len(res.front) == 1
+
+
+def test_experiment_tiny(tmp_path):
+    from tldse.explore import run_experiment
+
+    data = run_experiment(
+        "tiny", tmp_path, seeds=[0], workloads=["alexnet"], plots=True
+    )
+    assert (tmp_path / "results.md").exists()
+    assert (tmp_path / "best_so_far.png").exists()
+    assert json.loads((tmp_path / "results.json").read_text())["budget"] == 58
+    for r in data["runs"]:
+        assert r["simulations"] <= (58 if r["method"] != "nsga2-long" else 580)
+        assert r["all_reported_valid"]
+
+
+def test_register_tolerates_an_existing_experiment_command():
+    from tldse.cli_explore import register
+
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command")
+    e = sub.add_parser("experiment")
+    esub = e.add_subparsers(dest="experiment_command")
+    esub.add_parser("transfer")
+    register(sub)
+    args = parser.parse_args(["experiment", "search", "--size", "tiny"])
+    assert args.size == "tiny"
+    parser.parse_args(["experiment", "transfer"])
+    # and on its own
+    parser2 = argparse.ArgumentParser()
+    register(parser2.add_subparsers(dest="command"))
+    assert parser2.parse_args(["explore"]).method == "surrogate"
