@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tldse._cli import experiment_subparsers
 from tldse.search.metrics import parse_constraints, parse_objectives
 
 _DEFAULT_WORKLOAD = "resnet18"
@@ -181,32 +182,11 @@ def register_experiment(experiment_subparsers: Any) -> None:
     x.set_defaults(func=cmd_experiment_search)
 
 
-def _find_subparsers(parser: argparse.ArgumentParser) -> Any:
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    return None
-
-
 def register(subparsers: Any) -> None:
     """Adds ``explore``, and ``search`` under ``experiment`` (created here unless
     another module already added ``experiment``)."""
     _add_explore(subparsers)
-    existing = subparsers.choices.get("experiment")
-    esub = _find_subparsers(existing) if existing is not None else None
-    if esub is None:
-        e = subparsers.add_parser(
-            "experiment",
-            help="reproducible experiments (search)",
-            description="Reproducible experiments.",
-        )
-        esub = e.add_subparsers(dest="experiment_command", metavar="EXPERIMENT")
-
-        def show_help(_args: argparse.Namespace) -> int:
-            e.print_help()
-            return 0
-
-        e.set_defaults(func=show_help)
+    esub = experiment_subparsers(subparsers)
     register_experiment(esub)
 
 

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
+from tldse._cli import experiment_subparsers
+
 if TYPE_CHECKING:
     from tldse.data import Dataset
 
@@ -338,13 +340,6 @@ def _add_train_args(p: argparse.ArgumentParser, *, finetune: bool = False) -> No
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def _find_subparsers(parser: argparse.ArgumentParser) -> Any:
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    return None
-
-
 def register(subparsers: Any) -> None:
     """Adds ``dataset``, ``train``, ``transfer`` and ``experiment`` to ``tldse``."""
 
@@ -458,21 +453,7 @@ def register(subparsers: Any) -> None:
     f.set_defaults(func=cmd_transfer)
 
     # experiment (shared with other modules: reuse it when it exists)
-    existing = subparsers.choices.get("experiment")
-    esub = _find_subparsers(existing) if existing is not None else None
-    if esub is None:
-        e = subparsers.add_parser(
-            "experiment",
-            help="reproducible experiments",
-            description="Reproducible experiments; see docs/surrogate.md.",
-        )
-        esub = e.add_subparsers(dest="experiment_command", metavar="EXPERIMENT")
-
-        def show_help(_args: argparse.Namespace) -> int:
-            e.print_help()
-            return 0
-
-        e.set_defaults(func=show_help)
+    esub = experiment_subparsers(subparsers)
     x = esub.add_parser(
         "transfer",
         help="transfer vs single-task MLPs vs multi-task from scratch",
