@@ -28,3 +28,21 @@ def experiment_subparsers(subparsers: Any) -> Any:
 
     e.set_defaults(func=show_help)
     return esub
+
+
+def add_mapper_args(
+    p: argparse.ArgumentParser, objective_flag: str = "--objective"
+) -> None:
+    """``--mapper`` and the mapper's objective flag (``--objective`` by default)."""
+    p.add_argument(
+        objective_flag,
+        choices=("latency", "energy", "edp"),
+        default="edp",
+        help="what the mapper minimises where the dataflow leaves a choice (edp)",
+    )
+    p.add_argument(
+        "--mapper",
+        choices=("heuristic", "exhaustive"),
+        default="heuristic",
+        help="mapper search mode (heuristic)",
+    )

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tldse import __version__
+from tldse._cli import add_mapper_args
 from tldse.arch import Accelerator, presets
 from tldse.sim import SimulationReport, simulate
 from tldse.workloads import Workload, names
@@ -216,21 +217,6 @@ def _add_arch_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_mapper_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--objective",
-        choices=("latency", "energy", "edp"),
-        default="edp",
-        help="what the mapper minimises where the dataflow leaves a choice (edp)",
-    )
-    p.add_argument(
-        "--mapper",
-        choices=("heuristic", "exhaustive"),
-        default="heuristic",
-        help="mapper search mode (heuristic)",
-    )
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tldse",
@@ -254,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, default=1, help="batch size (default 1)")
     _add_arch_args(p)
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    _add_mapper_args(p)
+    add_mapper_args(p)
     p.set_defaults(func=cmd_simulate)
 
     b = sub.add_parser(
@@ -290,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
         "of the Eyeriss chip (Chen et al., JSSC 2017) as a Markdown table.",
     )
     v.add_argument("target", nargs="?", default="eyeriss", choices=("eyeriss",))
-    _add_mapper_args(v)
+    add_mapper_args(v)
     v.set_defaults(func=cmd_validate)
 
     from tldse.cli_workloads import register as register_workloads

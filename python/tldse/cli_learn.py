@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
-from tldse._cli import experiment_subparsers
+from tldse._cli import add_mapper_args, experiment_subparsers
 
 if TYPE_CHECKING:
     from tldse.data import Dataset
@@ -388,8 +388,7 @@ def register(subparsers: Any) -> None:
     )
     d.add_argument("--glb-bw-scale", type=float, default=1.0, help="same for the GLB")
     d.add_argument("--shard-size", type=int, default=256, help="designs per shard")
-    d.add_argument("--objective", choices=("latency", "energy", "edp"), default="edp")
-    d.add_argument("--mapper", choices=("heuristic", "exhaustive"), default="heuristic")
+    add_mapper_args(d)
     d.add_argument("--threads", type=int, default=None, help="simulator threads")
     d.add_argument("--overwrite", action="store_true", help="replace another dataset")
     d.add_argument("--no-progress", action="store_true")

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from tldse._cli import add_mapper_args
 from tldse.search.exhaustive import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_OBJECTIVES,
@@ -306,18 +307,7 @@ def register(subparsers: Any) -> None:
         default="horowitz45",
         help="horowitz45 (default), eyeriss, or a key = value file",
     )
-    p.add_argument(
-        "--mapper",
-        choices=("heuristic", "exhaustive"),
-        default="heuristic",
-        help="rs mapper search mode (heuristic)",
-    )
-    p.add_argument(
-        "--mapper-objective",
-        choices=("latency", "energy", "edp"),
-        default="edp",
-        help="what the rs mapper minimises per layer (edp)",
-    )
+    add_mapper_args(p, "--mapper-objective")
     p.add_argument(
         "--threads", type=int, default=None, help="C++ threads per chunk (all cores)"
     )
