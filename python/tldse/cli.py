@@ -306,7 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         name = exc.name or "a package"
         errors.print(
             f"tldse: error: this command needs {name}, which is not installed "
-            '(pip install "tldse[learn]" for the surrogate and explore commands)',
+            "(it is a dependency of tldse: reinstall tldse, or pip install it)",
             style="red",
             markup=False,
         )
