@@ -168,7 +168,7 @@ def test_model_reuse(tmp_path):
 
 
 def test_experiment_tiny(tmp_path):
-    from tldse.explore import run_experiment
+    from tldse.explore_experiment import run_experiment
 
     data = run_experiment(
         "tiny", tmp_path, seeds=[0], workloads=["alexnet"], plots=True

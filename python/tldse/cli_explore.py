@@ -143,16 +143,18 @@ def _add_explore(subparsers: Any) -> None:
 def cmd_experiment_search(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from tldse.explore import run_experiment
+    from tldse.explore_experiment import run_experiment
 
     err = Console(stderr=True, highlight=False)
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
     wls = [w.strip() for w in args.workloads.split(",")] if args.workloads else None
+    methods = [m.strip() for m in args.methods.split(",")] if args.methods else None
     run_experiment(
         args.size,
         args.out,
         seeds=seeds,
         workloads=wls,
+        methods=methods,
         progress=None if args.quiet else (lambda m: err.print(m)),
         plots=not args.no_plots,
     )
@@ -163,20 +165,29 @@ def cmd_experiment_search(args: argparse.Namespace) -> int:
 
 def register_experiment(experiment_subparsers: Any) -> None:
     """Adds ``search`` to the ``experiment`` command's subparsers."""
-    from tldse.explore import experiment_sizes
+    from tldse.explore_experiment import experiment_sizes
 
     x = experiment_subparsers.add_parser(
         "search",
         help="surrogate-pruned search vs exhaustive, random and NSGA-II",
         description="On a space small enough to sweep: 5 workloads x 5 seeds, "
         "scenarios EDP, latency under an area bound and the (latency, energy, "
-        "area) front; per method regret, simulations, hypervolume fraction and "
-        "wall time. Writes results.md, results.json and best_so_far.png to --out.",
+        "area) front; per method regret, simulations, hypervolume fraction, "
+        "simulations to reach a hypervolume level and wall time. Methods: "
+        "surrogate, surrogate-transfer (pretrained on the other workloads), "
+        "random, nsga2. Writes results.md, results.json and best_so_far.png to "
+        "--out; runs.jsonl grows as runs finish, and re-running with the same "
+        "--out resumes.",
     )
     x.add_argument("--size", choices=tuple(experiment_sizes()), default="quick")
     x.add_argument("--out", default="experiment-search", help="output folder")
     x.add_argument("--seeds", help="override the seeds, e.g. 0,1,2")
     x.add_argument("--workloads", help="override the workloads (comma list)")
+    x.add_argument(
+        "--methods",
+        help="override the methods (comma list of surrogate, surrogate-transfer, "
+        "random, nsga2)",
+    )
     x.add_argument("--no-plots", action="store_true")
     x.add_argument("--quiet", action="store_true")
     x.set_defaults(func=cmd_experiment_search)

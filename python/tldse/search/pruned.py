@@ -63,7 +63,7 @@ from tldse.workloads.layer import Workload
 if TYPE_CHECKING:
     import pandas as pd
 
-    from tldse.surrogate import Surrogate
+    from tldse.surrogate import Surrogate, TrainConfig
 
 DEFAULT_CHUNK_SIZE = 65536
 #: Objectives the surrogate can predict (they derive from latency, energy, area).
@@ -416,9 +416,10 @@ class PrunedConfig:
     experiment; see docs/explore.md)."""
 
     init_fraction: float = 0.3  # of the budget, for a fresh model
-    init_fraction_pretrained: float = 0.1  # with --model
+    init_fraction_pretrained: float = 0.03  # with --model
     min_init: int = 32
     rounds: int = 6  # rounds after the initial sample (round size follows)
+    rounds_pretrained: int = 12  # with --model: smaller rounds, it starts closer
     margin: float = 0.05  # convergence: no unsimulated design within 5% of front
     hidden: tuple[int, ...] = (64, 64)
     head_hidden: tuple[int, ...] = (32,)
@@ -575,7 +576,7 @@ def surrogate_search(
     import torch
 
     from tldse.data import NETWORK_FEATURES
-    from tldse.surrogate import Surrogate, TrainConfig, fit
+    from tldse.surrogate import fit
 
     cfg = config or PrunedConfig()
     bad = [o for o in problem.objectives if o not in PREDICTABLE]
@@ -621,7 +622,8 @@ def surrogate_search(
         extra = space.sample(min(n, 4 * n_init), "random", seed)
         extra = extra[~oracle.known(extra)][: n_init - oracle.used]
         simulate(extra)
-    round_size = max(8, -(-(budget - oracle.used) // max(cfg.rounds, 1)))
+    n_rounds = cfg.rounds if model is None else cfg.rounds_pretrained
+    round_size = max(8, -(-(budget - oracle.used) // max(n_rounds, 1)))
     area = _area_um2(space, problem.energy, cfg.chunk_size)
     cols = objective_columns(problem.objectives)
     rounds: list[dict[str, Any]] = []
@@ -633,28 +635,14 @@ def surrogate_search(
     try:
         fresh = model is None
         if model is None:
-            model = Surrogate.create(
-                NETWORK_FEATURES,
-                ("latency", "energy"),
-                hidden=cfg.hidden,
-                head_hidden=cfg.head_hidden,
-                seed=seed,
-            )
+            model = _new_model(cfg, seed)
         r = 0
         calm = 0  # rounds in a row that left the simulated front unchanged
         while True:
             idx_sim = oracle.indices()
             x, y = _train_rows(problem, folded, idx_sim, oracle.parts())
             if len(x) >= 2:
-                tc = TrainConfig(
-                    epochs=cfg.epochs if fresh else cfg.finetune_epochs,
-                    lr=cfg.lr if fresh else cfg.finetune_lr,
-                    batch_size=cfg.batch_size,
-                    patience=cfg.patience,
-                    seed=seed + r,
-                    device=cfg.device,
-                )
-                fit(model, x, y, tc)
+                fit(model, x, y, _train_config(cfg, fresh, seed + r))
                 fresh = False
             if not oracle.remaining:
                 break
@@ -725,6 +713,66 @@ def surrogate_search(
         predictions=np.concatenate(preds) if preds else None,
         stopped=stopped,
     )
+
+
+def _new_model(cfg: PrunedConfig, seed: int) -> Surrogate:
+    from tldse.data import NETWORK_FEATURES
+    from tldse.surrogate import Surrogate
+
+    return Surrogate.create(
+        NETWORK_FEATURES,
+        ("latency", "energy"),
+        hidden=cfg.hidden,
+        head_hidden=cfg.head_hidden,
+        seed=seed,
+    )
+
+
+def _train_config(cfg: PrunedConfig, fresh: bool, seed: int) -> TrainConfig:
+    from tldse.surrogate import TrainConfig
+
+    return TrainConfig(
+        epochs=cfg.epochs if fresh else cfg.finetune_epochs,
+        lr=cfg.lr if fresh else cfg.finetune_lr,
+        batch_size=cfg.batch_size,
+        patience=cfg.patience,
+        seed=seed,
+        device=cfg.device,
+    )
+
+
+def pretrain(
+    problem: Problem,
+    designs: int,
+    *,
+    seed: int = 0,
+    config: PrunedConfig | None = None,
+) -> tuple[Surrogate, int]:
+    """A per-network surrogate trained from scratch on ``designs`` Sobol-sampled
+    designs of ``problem``'s space, each simulated on every one of its workloads:
+    the source model for a search on a new workload
+    (``surrogate_search(model=...)``, ``tldse explore --model``). Returns the
+    model and the number of (design, workload) simulations it took."""
+    import torch
+
+    from tldse.surrogate import fit
+
+    cfg = config or PrunedConfig()
+    if designs < 2:
+        raise SearchError(f"designs: need at least 2 to train on, got {designs}")
+    n = min(designs, len(problem.space))
+    idx = np.unique(problem.space.sample(n, "sobol", seed))
+    x, y = _train_rows(problem, problem.folded, idx, problem.simulate_parts(idx))
+    model = _new_model(cfg, seed)
+    threads_before = torch.get_num_threads()
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    try:
+        fit(model, x, y, _train_config(cfg, True, seed))
+    finally:
+        if cfg.threads:
+            torch.set_num_threads(threads_before)
+    return model, len(idx) * len(problem.workloads)
 
 
 def _front_keys(
