@@ -46,32 +46,42 @@ DATAFLOWS = ["os", "ws", "is"]
 
 # (rows, cols)
 ARRAYS = [
-    (4, 4), (8, 8), (16, 16), (32, 32), (8, 32), (32, 8), (3, 5), (128, 128), (1, 16),
-    (16, 1), (2, 64), (64, 2),
+    (4, 4),
+    (8, 8),
+    (16, 16),
+    (32, 32),
+    (8, 32),
+    (32, 8),
+    (3, 5),
+    (128, 128),
+    (1, 16),
+    (16, 1),
+    (2, 64),
+    (64, 2),
 ]
 
 # Conv layers: (ifmap_h, ifmap_w, filter_h, filter_w, channels, num_filters, stride)
 CONV_LAYERS = [
     (8, 8, 3, 3, 2, 5, 1),
-    (9, 7, 3, 2, 3, 10, 2),      # non-square filter, (H-R) % stride != 0
-    (16, 16, 1, 1, 16, 32, 1),   # 1x1 conv
+    (9, 7, 3, 2, 3, 10, 2),  # non-square filter, (H-R) % stride != 0
+    (16, 16, 1, 1, 16, 32, 1),  # 1x1 conv
     (14, 14, 3, 3, 8, 16, 1),
     (15, 15, 3, 3, 4, 8, 2),
-    (17, 13, 5, 3, 3, 6, 4),     # stride 4, non-square filter and ifmap
-    (7, 7, 7, 7, 3, 16, 1),      # filter == ifmap -> 1x1 ofmap
-    (5, 5, 3, 3, 1, 1, 1),       # tiny, C=1, K=1
+    (17, 13, 5, 3, 3, 6, 4),  # stride 4, non-square filter and ifmap
+    (7, 7, 7, 7, 3, 16, 1),  # filter == ifmap -> 1x1 ofmap
+    (5, 5, 3, 3, 1, 1, 1),  # tiny, C=1, K=1
     (12, 20, 2, 4, 6, 12, 2),
     (32, 32, 3, 3, 3, 8, 1),
-    (28, 28, 5, 5, 1, 6, 1),     # LeNet-like
-    (10, 10, 1, 1, 64, 64, 1),   # 1x1, deep
-    (11, 11, 3, 3, 16, 3, 4),    # stride 4, non-divisible
-    (6, 9, 6, 1, 5, 7, 1),       # filter_h == ifmap_h
+    (28, 28, 5, 5, 1, 6, 1),  # LeNet-like
+    (10, 10, 1, 1, 64, 64, 1),  # 1x1, deep
+    (11, 11, 3, 3, 16, 3, 4),  # stride 4, non-divisible
+    (6, 9, 6, 1, 5, 7, 1),  # filter_h == ifmap_h
     (20, 20, 4, 4, 2, 4, 4),
-    (13, 13, 1, 1, 3, 130, 1),   # K > 128
-    (24, 8, 3, 1, 2, 9, 3),      # stride 3, 1-wide filter
-    (4, 4, 2, 2, 1, 1, 2),       # ofmap 2x2, window 4
-    (9, 9, 1, 1, 1, 1, 4),       # 1x1 stride 4, T=1 for os
-    (30, 6, 5, 5, 2, 20, 2),     # (W-S) % stride != 0
+    (13, 13, 1, 1, 3, 130, 1),  # K > 128
+    (24, 8, 3, 1, 2, 9, 3),  # stride 3, 1-wide filter
+    (4, 4, 2, 2, 1, 1, 2),  # ofmap 2x2, window 4
+    (9, 9, 1, 1, 1, 1, 4),  # 1x1 stride 4, T=1 for os
+    (30, 6, 5, 5, 2, 20, 2),  # (W-S) % stride != 0
 ]
 
 # GEMM layers as written in a SCALE-Sim GEMM topology row "Layer, M, N, K,"
@@ -93,9 +103,27 @@ GEMM_LAYERS = [
     (7, 2, 200),
 ]
 
-COLUMNS = ["kind", "dataflow", "array_rows", "array_cols",
-           "ifmap_h", "ifmap_w", "filter_h", "filter_w", "channels", "num_filters", "stride",
-           "m", "n", "k", "total_cycles", "stall_cycles", "sr", "sc", "t"]
+COLUMNS = [
+    "kind",
+    "dataflow",
+    "array_rows",
+    "array_cols",
+    "ifmap_h",
+    "ifmap_w",
+    "filter_h",
+    "filter_w",
+    "channels",
+    "num_filters",
+    "stride",
+    "m",
+    "n",
+    "k",
+    "total_cycles",
+    "stall_cycles",
+    "sr",
+    "sc",
+    "t",
+]
 
 
 def build_cases():
@@ -143,8 +171,10 @@ def write_topo(path, kind, layers):
     # Layer names must not contain 'DP' (SCALE-Sim treats those as depthwise).
     with open(path, "w") as f:
         if kind == "conv":
-            f.write("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
-                    "Channels, Num Filter, Strides,\n")
+            f.write(
+                "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
+                "Channels, Num Filter, Strides,\n"
+            )
             for j, (h, w, r, s, c, k, st) in enumerate(layers):
                 f.write(f"L{j}, {h}, {w}, {r}, {s}, {c}, {k}, {st},\n")
         else:
@@ -176,15 +206,20 @@ def run_group(tmp, gid, kind, df, rows, cols, layers):
     saved = sys.stdout
     sys.stdout = io.StringIO()
     try:
-        s = ScaleSim(save_disk_space=True, verbose=False, config=cfg, topology=topo,
-                     input_type_gemm=(kind == "gemm"))
+        s = ScaleSim(
+            save_disk_space=True,
+            verbose=False,
+            config=cfg,
+            topology=topo,
+            input_type_gemm=(kind == "gemm"),
+        )
         s.run_scale(top_path=os.path.join(d, "out"))
     finally:
         sys.stdout = saved
     report = read_compute_report(os.path.join(d, "out", run_name, "COMPUTE_REPORT.csv"))
     assert len(report) == len(layers), (kind, df, rows, cols, report)
     results = []
-    for j, layer in enumerate(layers):
+    for j, _layer in enumerate(layers):
         lid, total, stall = report[j]
         assert lid == j
         lobj = s.runner.single_layer_sim_object_list[j]
@@ -197,10 +232,13 @@ def run_group(tmp, gid, kind, df, rows, cols, layers):
 def main():
     try:
         from importlib.metadata import version
+
         ver = version("scalesim")
     except Exception:  # pragma: no cover
         ver = "unknown"
-    assert ver == SCALESIM_VERSION_EXPECTED, f"need scalesim=={SCALESIM_VERSION_EXPECTED}, got {ver}"
+    assert ver == SCALESIM_VERSION_EXPECTED, (
+        f"need scalesim=={SCALESIM_VERSION_EXPECTED}, got {ver}"
+    )
 
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     out_path = os.path.join(repo, "tests", "golden", "scalesim_cycles.csv")
@@ -215,13 +253,18 @@ def main():
         for gid, ((kind, df, r, c), members) in enumerate(groups.items()):
             layers = [layer for _, layer in members]
             res = run_group(tmp, gid, kind, df, r, c, layers)
-            for (idx, _), rr in zip(members, res):
+            for (idx, _), rr in zip(members, res, strict=False):
                 results[idx] = rr
-            print(f"[{gid + 1}/{len(groups)}] {kind} {df} {r}x{c}: {len(layers)} layers", file=sys.stderr)
+            print(
+                f"[{gid + 1}/{len(groups)}] {kind} {df} {r}x{c}: {len(layers)} layers",
+                file=sys.stderr,
+            )
 
     rows_out = []
-    for (kind, df, (ar, ac), layer), (total, stall, sr, sc, t) in zip(cases, results):
-        assert stall == 0, f"non-zero stall cycles for {kind} {df} {ar}x{ac} {layer}: {stall}"
+    for (kind, df, (ar, ac), layer), (total, stall, sr, sc, t) in zip(cases, results, strict=False):
+        assert stall == 0, (
+            f"non-zero stall cycles for {kind} {df} {ar}x{ac} {layer}: {stall}"
+        )
         if kind == "conv":
             h, w, fr, fs, ch, nf, st = layer
             row = [kind, df, ar, ac, h, w, fr, fs, ch, nf, st, 0, 0, 0]
@@ -251,7 +294,10 @@ def main():
         wr.writerow(COLUMNS)
         wr.writerows(rows_out)
     nconv = sum(1 for c in cases if c[0] == "conv")
-    print(f"wrote {out_path}: {len(rows_out)} rows ({nconv} conv, {len(rows_out) - nconv} gemm)", file=sys.stderr)
+    print(
+        f"wrote {out_path}: {len(rows_out)} rows ({nconv} conv, {len(rows_out) - nconv} gemm)",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":
