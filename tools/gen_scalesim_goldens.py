@@ -261,7 +261,9 @@ def main():
             )
 
     rows_out = []
-    for (kind, df, (ar, ac), layer), (total, stall, sr, sc, t) in zip(cases, results, strict=False):
+    for (kind, df, (ar, ac), layer), (total, stall, sr, sc, t) in zip(
+        cases, results, strict=False
+    ):
         assert stall == 0, (
             f"non-zero stall cycles for {kind} {df} {ar}x{ac} {layer}: {stall}"
         )
