@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 
 import numpy as np
@@ -17,6 +18,7 @@ from tldse.search.pruned import (
 )
 
 FAST = PrunedConfig(epochs=30, finetune_epochs=10, rounds=3, hidden=(32, 32))
+FAST_NET = dataclasses.replace(FAST, granularity="network", rounds_network=3)
 CONS = "area_mm2<=1.5"
 
 
@@ -33,6 +35,7 @@ def runs(problem: Problem) -> dict[str, object]:
 
     return {
         "surrogate": surrogate_search(problem, 60, seed=3, config=FAST),
+        "surrogate-network": surrogate_search(problem, 60, seed=3, config=FAST_NET),
         "random": random_search(problem, 60, seed=3),
         "nsga2": nsga2_search(problem, 60, seed=3),
     }
@@ -99,6 +102,7 @@ def test_equal_seeds_equal_results(problem, runs):
 
     again = {
         "surrogate": surrogate_search(problem, 60, seed=3, config=FAST),
+        "surrogate-network": surrogate_search(problem, 60, seed=3, config=FAST_NET),
         "random": random_search(problem, 60, seed=3),
         "nsga2": nsga2_search(problem, 60, seed=3),
     }
@@ -164,6 +168,12 @@ def test_model_reuse(tmp_path):
     model = Surrogate.load(tmp_path / "a" / "model")
     p = Problem.create("tiny", "resnet18", objectives="edp")
     res = surrogate_search(p, 30, model=model, config=FAST)
+    assert res.n_simulations <= 30 and len(res.front) == 1
+    # a per-network model is used as one, whatever the configured granularity
+    explore("tiny", "alexnet", budget=40, out=tmp_path / "b", granularity="network")
+    net = Surrogate.load(tmp_path / "b" / "model")
+    assert len(net.feature_names) < len(model.feature_names)
+    res = surrogate_search(p, 30, model=net, config=FAST)
     assert res.n_simulations <= 30 and len(res.front) == 1
 
 

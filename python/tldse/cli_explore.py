@@ -61,6 +61,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
         model=args.model,
         out=out,
         seed=args.seed,
+        granularity=args.granularity,
         command=command.strip(),
         progress=None if args.quiet else (lambda m: err.print(m)),
     )
@@ -133,6 +134,14 @@ def _add_explore(subparsers: Any) -> None:
         "--model",
         help="a saved per-network surrogate (folder with model.json) to start from",
     )
+    p.add_argument(
+        "--granularity",
+        choices=("auto", "layer", "network"),
+        default="auto",
+        help="what the surrogate models: (design, layer) pairs (more accurate "
+        "from few simulations), whole networks (cheaper to predict), or auto: "
+        "layer unless designs x distinct layer shapes exceeds 2,000,000 (auto)",
+    )
     p.add_argument("--out", help="output folder (explore-WORKLOAD-SPACE)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--top", type=int, default=15, help="front rows to print (15)")
@@ -174,7 +183,8 @@ def register_experiment(experiment_subparsers: Any) -> None:
         "scenarios EDP, latency under an area bound and the (latency, energy, "
         "area) front; per method regret, simulations, hypervolume fraction, "
         "simulations to reach a hypervolume level and wall time. Methods: "
-        "surrogate, surrogate-transfer (pretrained on the other workloads), "
+        "surrogate, surrogate-network (a model of whole networks), "
+        "surrogate-transfer (pretrained on the other workloads), "
         "random, nsga2. Writes results.md, results.json and best_so_far.png to "
         "--out; runs.jsonl grows as runs finish, and re-running with the same "
         "--out resumes.",
@@ -185,8 +195,8 @@ def register_experiment(experiment_subparsers: Any) -> None:
     x.add_argument("--workloads", help="override the workloads (comma list)")
     x.add_argument(
         "--methods",
-        help="override the methods (comma list of surrogate, surrogate-transfer, "
-        "random, nsga2)",
+        help="override the methods (comma list of surrogate, surrogate-network, "
+        "surrogate-transfer, random, nsga2)",
     )
     x.add_argument("--no-plots", action="store_true")
     x.add_argument("--quiet", action="store_true")

@@ -84,6 +84,7 @@ def explore(
     model: str | Path | None = None,
     out: str | Path | None = None,
     seed: int = 0,
+    granularity: str = "auto",
     command: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> SearchResult:
@@ -109,7 +110,10 @@ def explore(
         from tldse.surrogate import Surrogate
 
         surrogate = Surrogate.load(model)
-    res = run_method(method, problem, b, seed=seed, model=surrogate, progress=progress)
+    cfg = PrunedConfig(granularity=granularity)
+    res = run_method(
+        method, problem, b, seed=seed, model=surrogate, config=cfg, progress=progress
+    )
     if out is not None:
         write_report(res, Path(out), command=command, seed=seed)
     return res
@@ -332,7 +336,12 @@ def write_report(
         f"- method **{res.method}**, {res.n_simulations:,} simulations of a "
         f"{len(p.space):,}-design space "
         f"({100 * res.n_simulations / len(p.space):.2f}%), budget {res.budget:,}, "
-        f"stopped: {res.stopped}",
+        f"stopped: {res.stopped}"
+        + (
+            f"; surrogate of {'(design, layer) pairs' if res.granularity == 'layer' else 'networks'}"  # noqa: E501
+            if res.granularity
+            else ""
+        ),
         f"- objectives (minimised): {', '.join(p.objectives)}; constraints: "
         f"{', '.join(str(c) for c in p.constraints) or 'none'}",
         f"- workloads: {', '.join(f'{w.name} (x{x:g})' for w, x in zip(p.workloads, p.weights, strict=True))}",  # noqa: E501
@@ -446,6 +455,8 @@ def _command(res: SearchResult, seed: int) -> str:
     for c in p.constraints:
         parts += ["--constraint", str(c)]
     parts += ["--budget", str(res.budget), "--method", res.method]
+    if res.granularity:
+        parts += ["--granularity", res.granularity]
     parts += ["--seed", str(seed)]
     return " ".join(shlex.quote(s) for s in parts)
 

@@ -5,10 +5,12 @@ the exhaustive truth.
 Per (workload, scenario, seed, method) run: best objective found vs the
 exhaustive optimum (regret), simulations used, hypervolume of the found front
 as a fraction of the true front's, and how many simulations each method needed
-to first reach a hypervolume level. Methods: ``surrogate`` (a fresh model),
-``surrogate-transfer`` (a model pretrained on the experiment's *other*
-workloads, then fine-tuned: the transfer of Wu et al. 2023 applied to search;
-its pretraining simulations are reported apart), ``random``, ``nsga2`` and, on
+to first reach a hypervolume level. Methods: ``surrogate`` (a fresh model, the
+default granularity), ``surrogate-network`` (a fresh model of whole networks
+instead of (design, layer) pairs), ``surrogate-transfer`` (a model of (design,
+layer) pairs pretrained on the experiment's *other* workloads, then
+fine-tuned: the transfer of Wu et al. 2023 applied to search; its pretraining
+simulations are reported apart), ``random``, ``nsga2`` and, on
 the front scenario, ``nsga2-long`` (NSGA-II with 10x the budget, to measure how
 many simulations it needs to match the surrogate's hypervolume).
 
@@ -33,7 +35,13 @@ from tldse.explore import _md_table, run_method
 from tldse.search.exhaustive import write_atomic
 from tldse.search.metrics import OBJECTIVES
 from tldse.search.pareto import pareto_mask
-from tldse.search.pruned import Problem, SearchError, SearchResult, pretrain
+from tldse.search.pruned import (
+    Problem,
+    PrunedConfig,
+    SearchError,
+    SearchResult,
+    pretrain,
+)
 from tldse.space import DesignSpace
 
 
@@ -45,7 +53,13 @@ class ExperimentConfig:
     budget_fraction: float = 0.02
     nsga2_factor: int = 10  # the long NSGA-II run, for "simulations to match HV"
     scenarios: tuple[str, ...] = ("edp", "latency@area", "front")
-    methods: tuple[str, ...] = ("surrogate", "surrogate-transfer", "random", "nsga2")
+    methods: tuple[str, ...] = (
+        "surrogate",
+        "surrogate-network",
+        "surrogate-transfer",
+        "random",
+        "nsga2",
+    )
     #: designs simulated on each source workload to pretrain surrogate-transfer
     pretrain_designs: int = 500
     #: hypervolume levels at which "simulations to reach" is reported
@@ -53,6 +67,9 @@ class ExperimentConfig:
     #: hypervolume is measured every ``budget // hv_points`` simulations
     hv_points: int = 50
 
+
+#: surrogate variants: ``surrogate`` uses the defaults (granularity auto)
+_METHOD_CONFIGS = {"surrogate-network": PrunedConfig(granularity="network")}
 
 WORKLOADS5 = ("resnet18", "mobilenet_v2", "alexnet", "vgg16", "bert_base")
 
@@ -239,7 +256,13 @@ def run_experiment(
                         pretrained[seed] = (m, k, time.perf_counter() - t1)
                     model, pre_sims, pre_s = pretrained[seed]
                 r = run_method(
-                    method.split("-")[0], prob, b, seed=seed, lookup=lookup, model=model
+                    method.split("-")[0],
+                    prob,
+                    b,
+                    seed=seed,
+                    lookup=lookup,
+                    model=model,
+                    config=_METHOD_CONFIGS.get(method),
                 )
                 rec = _record(r, prob, truth, sim_per_design)
                 rec.update(
@@ -474,7 +497,9 @@ def _experiment_md(data: dict[str, Any], size: str) -> str:
         "reference 1.1), measured every "
         f"{data['hv_step']} simulations. Seconds: search wall time with "
         "simulations looked up from the exhaustive sweep; `est_with_sim` adds "
-        "the measured simulation time per design. `surrogate-transfer` starts "
+        "the measured simulation time per design. `surrogate` models (design, "
+        "layer) pairs, `surrogate-network` whole networks. `surrogate-transfer` "
+        "(pairs) starts "
         "from a model pretrained on the other workloads "
         f"({data['pretrain_designs']} designs each, simulated apart from the "
         "budget, as a model from earlier studies would be). `nsga2-long`: "

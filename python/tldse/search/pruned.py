@@ -3,10 +3,13 @@
 The loop (:func:`surrogate_search`):
 
 1. simulate an initial Sobol sample of the space (or fewer designs when a trained
-   model is given) and train a per-network multi-task surrogate (targets latency
-   and energy, features :data:`tldse.data.NETWORK_FEATURES`);
+   model is given) and train a multi-task surrogate (targets log latency and log
+   energy) of (design, layer) pairs (features :data:`tldse.data.PAIR_FEATURES`;
+   a network's prediction is the count-weighted sum over its layer shapes) or,
+   when the space is too large to predict layer by layer every round, of whole
+   networks (:data:`tldse.data.NETWORK_FEATURES`; ``PrunedConfig.granularity``);
 2. predict every design of the space, streamed in chunks of ``chunk_size``
-   designs (torch inference batched). Area is not predicted: it depends only on
+   model rows (torch inference batched). Area is not predicted: it depends only on
    the design and is computed exactly (``EnergyTable.area_um2``, microseconds per
    design, no simulation);
 3. score every unsimulated design that the predictions say meets the
@@ -330,6 +333,8 @@ class SearchResult:
     #: of each design, made before it was simulated (surrogate method only)
     predictions: npt.NDArray[np.float64] | None = None
     stopped: str = "budget"
+    #: what the surrogate modelled: "layer" or "network" (surrogate method only)
+    granularity: str | None = None
 
     @property
     def n_simulations(self) -> int:
@@ -359,6 +364,7 @@ class SearchResult:
             "seconds": self.seconds,
             "sim_seconds": self.sim_seconds,
             "stopped": self.stopped,
+            "granularity": self.granularity,
             "rounds": self.rounds,
             "best": self.best,
         }
@@ -415,11 +421,23 @@ class PrunedConfig:
     """Knobs of :func:`surrogate_search` (defaults tuned on the quick search
     experiment; see docs/explore.md)."""
 
-    init_fraction: float = 0.3  # of the budget, for a fresh model
-    init_fraction_pretrained: float = 0.03  # with --model
+    #: initial sample, as a fraction of the budget: a fresh per-layer model, a
+    #: fresh per-network model (it needs more designs), a given model (--model)
+    init_fraction: float = 0.1
+    init_fraction_network: float = 0.3
+    init_fraction_pretrained: float = 0.03
     min_init: int = 32
-    rounds: int = 6  # rounds after the initial sample (round size follows)
-    rounds_pretrained: int = 12  # with --model: smaller rounds, it starts closer
+    #: rounds after the initial sample (the round size follows): per-layer or
+    #: given model, fresh per-network model
+    rounds: int = 12
+    rounds_network: int = 6
+    #: what the surrogate models: "layer" ((design, layer) pairs, PAIR_FEATURES;
+    #: network totals are predicted sums: more accurate from few designs),
+    #: "network" (one row per design and workload, NETWORK_FEATURES: cheaper to
+    #: predict), or "auto": layer when one prediction of the space is at most
+    #: ``auto_layer_rows`` model rows (designs x distinct layer shapes)
+    granularity: str = "auto"
+    auto_layer_rows: int = 2_000_000
     margin: float = 0.05  # convergence: no unsimulated design within 5% of front
     hidden: tuple[int, ...] = (64, 64)
     head_hidden: tuple[int, ...] = (32,)
@@ -448,35 +466,150 @@ def _area_um2(space: DesignSpace, energy: dict[str, Any], chunk: int) -> Any:
     return out
 
 
-def _features(
-    configs: npt.NDArray[np.float64], workloads: Sequence[Workload]
-) -> list[npt.NDArray[np.float64]]:
-    from tldse.data import network_features
-
-    return [network_features(configs, wl) for wl in workloads]
+GRANULARITIES = ("auto", "layer", "network")
 
 
-def _train_rows(
-    problem: Problem,
-    folded: Sequence[Workload],
-    idx: npt.NDArray[np.int64],
-    per_wl: list[npt.NDArray[np.float64]],
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Features and log(latency_cycles), log(energy_pj) of simulated designs, one
-    row per (design, workload), feasible ones only."""
-    configs = problem.space.configs(idx)
-    feats = _features(configs, folded)
-    xs, ys = [], []
-    i = METRIC_INDEX
-    for f, m in zip(feats, per_wl, strict=True):
-        ok = ~np.isnan(m).any(axis=1)
-        y = np.stack(
-            [np.log(m[ok, i["latency_cycles"]]), np.log(m[ok, i["energy_uj"]] * 1e6)],
-            axis=1,
+def _per_layer(
+    cfg: PrunedConfig, model: Surrogate | None, n: int, folded: Sequence[Workload]
+) -> bool:
+    """Whether the surrogate works on (design, layer) pairs (see PrunedConfig)."""
+    from tldse.data import NETWORK_FEATURES, PAIR_FEATURES
+
+    if cfg.granularity not in GRANULARITIES:
+        raise SearchError(
+            f"granularity must be one of {', '.join(GRANULARITIES)}; got "
+            f"{cfg.granularity!r}"
         )
-        xs.append(f[ok])
-        ys.append(y)
-    return np.concatenate(xs), np.concatenate(ys)
+    if model is not None:
+        names = tuple(model.feature_names)
+        if names not in (NETWORK_FEATURES, PAIR_FEATURES) or tuple(
+            model.targets[:2]
+        ) != ("latency", "energy"):
+            raise SearchError(
+                "--model must be a surrogate of (design, layer) pairs (features "
+                "tldse.data.PAIR_FEATURES) or of networks (NETWORK_FEATURES) with "
+                "targets latency, energy first; train one with `tldse train`"
+            )
+        return names == PAIR_FEATURES
+    if cfg.granularity != "auto":
+        return cfg.granularity == "layer"
+    return n * sum(len(w.layers) for w in folded) <= cfg.auto_layer_rows
+
+
+def _new_model(cfg: PrunedConfig, seed: int, per_layer: bool) -> Surrogate:
+    from tldse.data import NETWORK_FEATURES, PAIR_FEATURES
+    from tldse.surrogate import Surrogate
+
+    return Surrogate.create(
+        PAIR_FEATURES if per_layer else NETWORK_FEATURES,
+        ("latency", "energy"),
+        hidden=cfg.hidden,
+        head_hidden=cfg.head_hidden,
+        seed=seed,
+    )
+
+
+def _pairs(
+    configs: npt.NDArray[np.float64], workload: Workload
+) -> npt.NDArray[np.float64]:
+    """Features of every (design, layer) pair, design-major."""
+    from tldse.data import pair_features
+
+    lay = workload.table()
+    k, m = len(configs), len(lay)
+    return pair_features(np.repeat(configs, m, axis=0), np.tile(lay, (k, 1)))
+
+
+class TrainingSet:
+    """Training rows of the designs simulated so far, grown as they come: one
+    row per (design, workload) with targets the network's log latency_cycles
+    and log energy_pj, or (``per_layer``) one row per (design, workload, layer
+    shape) with the layer's. Infeasible designs / layers give no row. Per-layer
+    targets come from simulating the new designs layer by layer (the oracle
+    keeps network totals only; microseconds per design)."""
+
+    def __init__(
+        self, problem: Problem, folded: Sequence[Workload], per_layer: bool
+    ) -> None:
+        self.problem, self.folded, self.per_layer = problem, list(folded), per_layer
+        self._x: list[npt.NDArray[np.float64]] = []
+        self._y: list[npt.NDArray[np.float64]] = []
+        self.designs = 0
+
+    def add(
+        self, idx: npt.NDArray[np.int64], per_wl: Sequence[npt.NDArray[np.float64]]
+    ) -> None:
+        """Rows of newly simulated designs ``idx`` (``per_wl``: their metric
+        tables, one per workload, as :meth:`Problem.simulate_parts` gives)."""
+        if not len(idx):
+            return
+        self.designs += len(idx)
+        configs = self.problem.space.configs(idx)
+        if self.per_layer:
+            for wl in self.folded:
+                lat, en, ok = self._layers(configs, wl)
+                x = _pairs(configs, wl)[ok]
+                self._x.append(x)
+                self._y.append(np.stack([np.log(lat[ok]), np.log(en[ok])], axis=1))
+            return
+        from tldse.data import network_features
+
+        i = METRIC_INDEX
+        for wl, m in zip(self.folded, per_wl, strict=True):
+            good = ~np.isnan(m).any(axis=1)
+            self._x.append(network_features(configs, wl)[good])
+            self._y.append(
+                np.stack(
+                    [
+                        np.log(m[good, i["latency_cycles"]]),
+                        np.log(m[good, i["energy_uj"]] * 1e6),
+                    ],
+                    axis=1,
+                )
+            )
+
+    def _layers(
+        self, configs: npt.NDArray[np.float64], wl: Workload
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        from tldse.sim import evaluate
+
+        p = self.problem
+        table = _energy_from_spec(p.energy) if p.energy else None
+        ev = evaluate(
+            configs,
+            wl,
+            energy=table,
+            threads=p.threads,
+            objective=p.mapper_objective,  # type: ignore[arg-type]
+            mapper=p.mapper,  # type: ignore[arg-type]
+        )
+        ok = np.asarray(ev["status"]).reshape(-1) == 0
+        lat = np.asarray(ev["latency_cycles"], dtype=np.float64).reshape(-1)
+        en = np.asarray(ev["energy_pj"], dtype=np.float64).reshape(-1)
+        return lat, en, ok
+
+    def arrays(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        if not self._x:
+            return np.empty((0, 0)), np.empty((0, 2))
+        return np.concatenate(self._x), np.concatenate(self._y)
+
+
+def _predict_network(
+    configs: npt.NDArray[np.float64],
+    workload: Workload,
+    model: Surrogate,
+    per_layer: bool,
+) -> npt.NDArray[np.float64]:
+    """Predicted network latency_cycles and energy_pj ``(k, 2)`` of designs."""
+    if not per_layer:
+        from tldse.data import network_features
+
+        y = np.exp(model.predict(network_features(configs, workload))[:, :2])
+        return np.asarray(y, dtype=np.float64)
+    counts = workload.table()[:, -1]
+    y = np.exp(model.predict(_pairs(configs, workload))[:, :2])
+    total = np.einsum("kmt,m->kt", y.reshape(len(configs), len(counts), 2), counts)
+    return np.asarray(total, dtype=np.float64)
 
 
 def _predict_all(
@@ -485,20 +618,23 @@ def _predict_all(
     model: Surrogate,
     area_um2: npt.NDArray[np.float64],
     chunk: int,
+    per_layer: bool,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Predicted metric table of every design, streamed: ``(metrics, per-workload
-    predicted latency_cycles and energy_pj (n, 2 * n_workloads))``."""
+    """Predicted metric table of every design, streamed (``chunk`` model rows at
+    a time): ``(metrics, per-workload predicted latency_cycles and energy_pj
+    (n, 2 * n_workloads))``."""
     space = problem.space
     n = len(space)
     metrics = np.empty((n, len(METRICS)), dtype=np.float64)
     raw = np.empty((n, 2 * len(folded)), dtype=np.float64)
     i = METRIC_INDEX
-    for lo, hi in space.chunks(chunk):
+    rows_per_design = max(len(w.layers) for w in folded) if per_layer else 1
+    for lo, hi in space.chunks(max(1, chunk // rows_per_design)):
         configs = space.configs(np.arange(lo, hi, dtype=np.int64))
         clock = configs[:, _CLOCK]
         parts = []
-        for w, f in enumerate(_features(configs, folded)):
-            y = np.exp(model.predict(f)[:, :2])
+        for w, wl in enumerate(folded):
+            y = _predict_network(configs, wl, model, per_layer)
             raw[lo:hi, 2 * w : 2 * w + 2] = y
             m = np.full((hi - lo, len(METRICS)), np.nan)
             m[:, i["latency_cycles"]] = y[:, 0]
@@ -570,12 +706,11 @@ def surrogate_search(
     progress: Callable[[str], None] | None = None,
 ) -> SearchResult:
     """Surrogate-pruned search (see the module docstring). ``model``: a trained
-    per-network surrogate to start from (fine-tuned on what is simulated);
-    otherwise one is trained from scratch. Deterministic for a given seed and
-    torch thread count."""
+    surrogate (of (design, layer) pairs or of networks) to start from,
+    fine-tuned on what is simulated; otherwise one is trained from scratch.
+    Deterministic for a given seed and torch thread count."""
     import torch
 
-    from tldse.data import NETWORK_FEATURES
     from tldse.surrogate import fit
 
     cfg = config or PrunedConfig()
@@ -605,24 +740,21 @@ def surrogate_search(
         if progress is not None:
             progress(msg)
 
+    per_layer = _per_layer(cfg, model, n, folded)
     if model is not None:
-        if tuple(model.feature_names) != NETWORK_FEATURES or tuple(
-            model.targets[:2]
-        ) != ("latency", "energy"):
-            raise SearchError(
-                "--model must be a per-network surrogate (features "
-                "tldse.data.NETWORK_FEATURES, targets latency, energy first); train "
-                "one with `tldse train` on a --kind network dataset"
-            )
         model = model.copy()
-    init_frac = cfg.init_fraction if model is None else cfg.init_fraction_pretrained
+    if model is not None:
+        init_frac, n_rounds = cfg.init_fraction_pretrained, cfg.rounds
+    elif per_layer:
+        init_frac, n_rounds = cfg.init_fraction, cfg.rounds
+    else:
+        init_frac, n_rounds = cfg.init_fraction_network, cfg.rounds_network
     n_init = min(budget, max(cfg.min_init, round(init_frac * budget)))
     simulate(space.sample(n_init, "sobol", seed))
     if oracle.used < n_init:  # Sobol repeats designs on small spaces
         extra = space.sample(min(n, 4 * n_init), "random", seed)
         extra = extra[~oracle.known(extra)][: n_init - oracle.used]
         simulate(extra)
-    n_rounds = cfg.rounds if model is None else cfg.rounds_pretrained
     round_size = max(8, -(-(budget - oracle.used) // max(n_rounds, 1)))
     area = _area_um2(space, problem.energy, cfg.chunk_size)
     cols = objective_columns(problem.objectives)
@@ -635,18 +767,22 @@ def surrogate_search(
     try:
         fresh = model is None
         if model is None:
-            model = _new_model(cfg, seed)
+            model = _new_model(cfg, seed, per_layer)
+        rows = TrainingSet(problem, folded, per_layer)
         r = 0
         calm = 0  # rounds in a row that left the simulated front unchanged
         while True:
-            idx_sim = oracle.indices()
-            x, y = _train_rows(problem, folded, idx_sim, oracle.parts())
+            done = rows.designs
+            rows.add(oracle.indices()[done:], [p[done:] for p in oracle.parts()])
+            x, y = rows.arrays()
             if len(x) >= 2:
                 fit(model, x, y, _train_config(cfg, fresh, seed + r))
                 fresh = False
             if not oracle.remaining:
                 break
-            pred, raw = _predict_all(problem, folded, model, area, cfg.chunk_size)
+            pred, raw = _predict_all(
+                problem, folded, model, area, cfg.chunk_size, per_layer
+            )
             # a design "passes" when its predictions meet the constraints
             # (relaxed by the margin for predicted metrics; area is exact)
             ok = np.ones(n, dtype=bool)
@@ -712,19 +848,7 @@ def surrogate_search(
         surrogate=model,
         predictions=np.concatenate(preds) if preds else None,
         stopped=stopped,
-    )
-
-
-def _new_model(cfg: PrunedConfig, seed: int) -> Surrogate:
-    from tldse.data import NETWORK_FEATURES
-    from tldse.surrogate import Surrogate
-
-    return Surrogate.create(
-        NETWORK_FEATURES,
-        ("latency", "energy"),
-        hidden=cfg.hidden,
-        head_hidden=cfg.head_hidden,
-        seed=seed,
+        granularity="layer" if per_layer else "network",
     )
 
 
@@ -747,12 +871,14 @@ def pretrain(
     *,
     seed: int = 0,
     config: PrunedConfig | None = None,
+    per_layer: bool = True,
 ) -> tuple[Surrogate, int]:
-    """A per-network surrogate trained from scratch on ``designs`` Sobol-sampled
-    designs of ``problem``'s space, each simulated on every one of its workloads:
-    the source model for a search on a new workload
-    (``surrogate_search(model=...)``, ``tldse explore --model``). Returns the
-    model and the number of (design, workload) simulations it took."""
+    """A surrogate (of (design, layer) pairs, or of networks) trained from
+    scratch on ``designs`` Sobol-sampled designs of ``problem``'s space, each
+    simulated on every one of its workloads: the source model for a search on a
+    new workload (``surrogate_search(model=...)``, ``tldse explore --model``).
+    Returns the model and the number of (design, workload) simulations it
+    took."""
     import torch
 
     from tldse.surrogate import fit
@@ -762,8 +888,10 @@ def pretrain(
         raise SearchError(f"designs: need at least 2 to train on, got {designs}")
     n = min(designs, len(problem.space))
     idx = np.unique(problem.space.sample(n, "sobol", seed))
-    x, y = _train_rows(problem, problem.folded, idx, problem.simulate_parts(idx))
-    model = _new_model(cfg, seed)
+    rows = TrainingSet(problem, problem.folded, per_layer)
+    rows.add(idx, [] if per_layer else problem.simulate_parts(idx))
+    x, y = rows.arrays()
+    model = _new_model(cfg, seed, per_layer)
     threads_before = torch.get_num_threads()
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
