@@ -24,6 +24,7 @@ from tldse.data import (
     layers_from_features,
     load,
     pair_features,
+    pair_features_grid,
 )
 from tldse.space import DesignSpace
 
@@ -70,6 +71,21 @@ def test_pair_features_shapes_and_broadcast() -> None:
     # log2 MACs feature matches the layer's MACs
     j = PAIR_FEATURES.index("log2_macs")
     np.testing.assert_allclose(f[:, j], np.log2([layer.macs for layer in wl.layers]))
+
+
+def test_pair_features_grid_equals_the_aligned_tables() -> None:
+    # MobileNetV2: depthwise groups, strides, padding; edge designs of all dataflows
+    wl = tldse.workloads.get("mobilenet_v2")
+    lay = wl.table()
+    cfg = DesignSpace.builtin("edge").sample(37, "random", 3)
+    cfg = DesignSpace.builtin("edge").configs(cfg)
+    k, m = len(cfg), len(lay)
+    want = pair_features(np.repeat(cfg, m, axis=0), np.tile(lay, (k, 1)))
+    got = pair_features_grid(cfg, wl)
+    assert got.shape == (k * m, len(PAIR_FEATURES))
+    np.testing.assert_array_equal(got, want)
+    with pytest.raises(DatasetError, match="configs"):
+        pair_features_grid(cfg[:, :5], wl)
 
 
 def test_feature_bad_input() -> None:

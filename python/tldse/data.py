@@ -220,8 +220,9 @@ def layers_from_features(features: npt.ArrayLike) -> npt.NDArray[np.int64]:
 def _tensor_sizes(
     lay: npt.NDArray[np.float64],
 ) -> tuple[npt.NDArray[np.float64], ...]:
-    """(macs, weights, inputs, outputs) elements per occurrence of each layer."""
-    g = {c: lay[:, _LAY[c]] for c in LAYER_COLUMNS}
+    """(macs, weights, inputs, outputs) elements per occurrence of each layer
+    (rows on the last axis)."""
+    g = {c: lay[..., _LAY[c]] for c in LAYER_COLUMNS}
     cg = g["c"] / g["groups"]
     macs = g["n"] * g["p"] * g["q"] * g["k"] * cg * g["r"] * g["s"]
     weights = g["k"] * cg * g["r"] * g["s"]
@@ -261,41 +262,68 @@ def pair_features(
                 f"configs and layers must have the same number of rows "
                 f"(got {len(cfg)} and {len(lay)})"
             )
-    fc = config_features(cfg)
-    fl = layer_features(lay)
+    derived = _derived(cfg, lay)
+    return np.concatenate([config_features(cfg), layer_features(lay), derived], axis=1)
+
+
+def pair_features_grid(
+    configs: npt.ArrayLike, layers: npt.ArrayLike | Workload
+) -> npt.NDArray[np.float64]:
+    """Every (config, layer) pair of configs ``(k, 18)`` x layers ``(m, 16)``,
+    config-major: ``(k * m, len(PAIR_FEATURES))``, equal to :func:`pair_features`
+    of the repeated / tiled tables, without building them (the config and layer
+    features are computed once each)."""
+    cfg = _as_2d(configs, len(CONFIG_COLUMNS), "configs")
+    lay = _layer_table(layers)
+    k, m = len(cfg), len(lay)
+    fc, fl = config_features(cfg), layer_features(lay)
+    out = np.empty((k, m, len(PAIR_FEATURES)), dtype=np.float64)
+    nc, nl = fc.shape[1], fl.shape[1]
+    out[:, :, :nc] = fc[:, None, :]
+    out[:, :, nc : nc + nl] = fl[None, :, :]
+    out[:, :, nc + nl :] = _derived(cfg[:, None, :], lay[None, :, :])
+    return out.reshape(k * m, len(PAIR_FEATURES))
+
+
+def _derived(cfg: npt.NDArray[np.float64], lay: npt.NDArray[np.float64]) -> Any:
+    """:data:`DERIVED_FEATURES` of config rows ``(..., 18)`` and layer rows
+    ``(..., 16)`` that broadcast against each other: ``(..., 15)``."""
     macs, weights, inputs, outputs = _tensor_sizes(lay)
-    c = {name: cfg[:, i] for name, i in _CFG.items()}
+    c = {name: cfg[..., i] for name, i in _CFG.items()}
     rows, cols = np.maximum(c["pe_rows"], 1.0), np.maximum(c["pe_cols"], 1.0)
     wb = weights * c["weight_bits"] / 8
     ib = inputs * c["act_bits"] / 8
     ob = outputs * c["act_bits"] / 8
     dram = np.maximum(c["dram_bw_bytes_per_cycle"], 1e-9)
     glb = np.maximum(c["glb_bytes"], 1.0)
-    g = {k: lay[:, _LAY[k]] for k in ("n", "k", "c", "p", "q", "r", "s", "groups")}
+    g = {k: lay[..., _LAY[k]] for k in ("n", "k", "c", "p", "q", "r", "s", "groups")}
     kk = g["k"] / np.where(g["groups"] > 1, g["groups"], 1.0)
     crs = g["c"] / g["groups"] * g["r"] * g["s"]
     pq = g["n"] * g["p"] * g["q"]
-    derived = np.stack(
+    shape = np.broadcast_shapes(cfg.shape[:-1], lay.shape[:-1])
+    return np.stack(
         [
-            np.log2(macs),
-            np.log2(wb),
-            np.log2(ib),
-            np.log2(ob),
-            np.log2(macs / (rows * cols)),
-            np.log2((wb + ib + ob) / dram),
-            np.log2(glb / (wb + ib + ob)),
-            np.log2(g["c"] / g["groups"]),
-            np.log2(g["k"] / g["groups"]),
-            _fill(kk, cols),
-            _fill(kk, rows),
-            _fill(crs, rows),
-            _fill(pq, rows),
-            _fill(pq, cols),
-            _fill(g["c"] / g["groups"], rows),
+            np.broadcast_to(v, shape)
+            for v in (
+                np.log2(macs),
+                np.log2(wb),
+                np.log2(ib),
+                np.log2(ob),
+                np.log2(macs / (rows * cols)),
+                np.log2((wb + ib + ob) / dram),
+                np.log2(glb / (wb + ib + ob)),
+                np.log2(g["c"] / g["groups"]),
+                np.log2(g["k"] / g["groups"]),
+                _fill(kk, cols),
+                _fill(kk, rows),
+                _fill(crs, rows),
+                _fill(pq, rows),
+                _fill(pq, cols),
+                _fill(g["c"] / g["groups"], rows),
+            )
         ],
-        axis=1,
+        axis=-1,
     )
-    return np.concatenate([fc, fl, derived], axis=1)
 
 
 def workload_summary(workload: Workload) -> dict[str, float]:

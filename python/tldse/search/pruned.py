@@ -513,11 +513,9 @@ def _pairs(
     configs: npt.NDArray[np.float64], workload: Workload
 ) -> npt.NDArray[np.float64]:
     """Features of every (design, layer) pair, design-major."""
-    from tldse.data import pair_features
+    from tldse.data import pair_features_grid
 
-    lay = workload.table()
-    k, m = len(configs), len(lay)
-    return pair_features(np.repeat(configs, m, axis=0), np.tile(lay, (k, 1)))
+    return pair_features_grid(configs, workload.table())
 
 
 class TrainingSet:
