@@ -207,3 +207,52 @@ def test_register_tolerates_an_existing_experiment_command():
     parser2 = argparse.ArgumentParser()
     register(parser2.add_subparsers(dest="command"))
     assert parser2.parse_args(["explore"]).method == "surrogate"
+
+
+def test_killed_explore_resumes_without_simulating_twice(tmp_path, monkeypatch):
+    from tldse.explore import explore
+    from tldse.search import pruned
+
+    kw = {"objectives": "latency,energy", "constraints": [CONS], "budget": 60}
+    whole = explore("tiny", "alexnet", out=tmp_path / "whole", **kw)
+    cache = tmp_path / "whole" / "simulations.jsonl"
+    lines = cache.read_text().splitlines()
+    assert len(lines) == 1 + 60  # header + one line per simulated design
+    # a run killed after 25 simulations, mid-way through writing the 26th line
+    out = tmp_path / "killed"
+    out.mkdir()
+    (out / "simulations.jsonl").write_text("\n".join(lines[:26]) + "\n" + lines[26][:9])
+    simulated: list[int] = []
+    real = pruned.Problem._simulate_parts
+
+    def counting(self, idx):
+        simulated.extend(idx.tolist())
+        return real(self, idx)
+
+    monkeypatch.setattr(pruned.Problem, "_simulate_parts", counting)
+    again = explore("tiny", "alexnet", out=out, **kw)
+    assert len(simulated) == 35 and not set(simulated) & {
+        int(json.loads(x)["i"]) for x in lines[1:26]
+    }
+    assert again.indices.tolist() == whole.indices.tolist()
+    np.testing.assert_array_equal(again.metrics, whole.metrics)
+    assert again.front_indices().tolist() == whole.front_indices().tolist()
+    # a third run simulates nothing; --fresh simulates everything again
+    simulated.clear()
+    explore("tiny", "alexnet", out=out, **kw)
+    assert simulated == []
+    explore("tiny", "alexnet", out=out, fresh=True, **kw)
+    assert len(simulated) == 60
+
+
+def test_simulation_file_of_another_problem_is_refused(tmp_path):
+    from tldse.explore import explore
+
+    explore("tiny", "alexnet", budget=20, out=tmp_path)
+    with pytest.raises(SearchError, match=r"differs in: workloads"):
+        explore("tiny", "resnet18", budget=20, out=tmp_path)
+    # objectives and constraints may change: the simulations are reused
+    explore("tiny", "alexnet", objectives="edp", budget=20, out=tmp_path)
+    (tmp_path / "simulations.jsonl").write_text("latency,energy\n1,2\n")
+    with pytest.raises(SearchError, match="not a tldse simulation file"):
+        explore("tiny", "alexnet", budget=20, out=tmp_path)

@@ -112,7 +112,8 @@ def test_experiment_refuses_another_experiments_runs(tmp_path) -> None:
 
 
 def test_experiment_rejects_unknown_methods(tmp_path) -> None:
-    with pytest.raises(SearchError, match="valid: surrogate, surrogate-network, surrogate-transfer"):
+    valid = "valid: surrogate, surrogate-network, surrogate-transfer"
+    with pytest.raises(SearchError, match=valid):
         run_experiment("tiny", tmp_path, methods=["annealing"])
 
 

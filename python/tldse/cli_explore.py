@@ -62,6 +62,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
         out=out,
         seed=args.seed,
         granularity=args.granularity,
+        fresh=args.fresh,
         command=command.strip(),
         progress=None if args.quiet else (lambda m: err.print(m)),
     )
@@ -142,7 +143,17 @@ def _add_explore(subparsers: Any) -> None:
         "from few simulations), whole networks (cheaper to predict), or auto: "
         "layer unless designs x distinct layer shapes exceeds 2,000,000 (auto)",
     )
-    p.add_argument("--out", help="output folder (explore-WORKLOAD-SPACE)")
+    p.add_argument(
+        "--out",
+        help="output folder (explore-WORKLOAD-SPACE); its simulations.jsonl keeps "
+        "every simulation, so a killed run re-run with the same --out simulates "
+        "nothing twice",
+    )
+    p.add_argument(
+        "--fresh",
+        action="store_true",
+        help="discard the simulations kept in --out before starting",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--top", type=int, default=15, help="front rows to print (15)")
     p.add_argument("--quiet", action="store_true")

@@ -21,6 +21,7 @@ from tldse.search.pruned import (
     PrunedConfig,
     SearchError,
     SearchResult,
+    SimulationCache,
     exhaustive_search,
     surrogate_search,
 )
@@ -85,13 +86,17 @@ def explore(
     out: str | Path | None = None,
     seed: int = 0,
     granularity: str = "auto",
+    fresh: bool = False,
     command: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> SearchResult:
     """Searches ``space`` for ``workloads`` (weighted) within ``budget``
     simulations and, with ``out``, writes ``report.md`` and its files there
     (``front.csv``, ``simulated.csv``, ``best.json``, ``layers.csv``,
-    ``pareto.png``, ``parity.png``, ``model/``)."""
+    ``pareto.png``, ``parity.png``, ``model/``). Simulations are also kept in
+    ``out/simulations.jsonl`` as they finish: a killed run re-run with the same
+    ``out`` (and the same space, workloads, energy table and mapper) simulates
+    nothing twice; ``fresh=True`` discards them first."""
     if method not in METHODS:
         raise SearchError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
     problem = Problem.create(
@@ -105,6 +110,13 @@ def explore(
     b = min(DEFAULT_BUDGET, n) if budget is None else int(budget)
     if b < 1:
         raise SearchError(f"budget must be >= 1, got {b}")
+    if out is not None and method != "exhaustive":
+        path = Path(out) / "simulations.jsonl"
+        if fresh:
+            path.unlink(missing_ok=True)
+        problem.cache = SimulationCache(path, problem)
+        if len(problem.cache) and progress is not None:
+            progress(f"reusing {len(problem.cache):,} simulations from {path}")
     surrogate = None
     if model is not None:
         from tldse.surrogate import Surrogate

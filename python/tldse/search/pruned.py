@@ -31,6 +31,7 @@ baselines in :mod:`tldse.search.baselines`.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -101,6 +102,8 @@ class Problem:
     mapper: str = "heuristic"
     mapper_objective: str = "edp"
     threads: int | None = None
+    #: where simulations are kept and found again (``tldse explore --out``)
+    cache: SimulationCache | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def create(
@@ -161,8 +164,26 @@ class Problem:
         return combine(self.simulate_parts(indices), self.weights)
 
     def simulate_parts(self, indices: npt.ArrayLike) -> list[npt.NDArray[np.float64]]:
-        """One metric table per workload."""
-        idx = np.asarray(indices, dtype=np.int64)
+        """One metric table per workload (designs in :attr:`cache` are read from
+        it; the others are simulated and added to it)."""
+        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+        if self.cache is None:
+            return self._simulate_parts(idx)
+        hit = self.cache.contains(idx)
+        out = [np.empty((len(idx), len(METRICS))) for _ in self.workloads]
+        if (~hit).any():
+            new = self._simulate_parts(idx[~hit])
+            self.cache.put(idx[~hit], new)
+            for o, m in zip(out, new, strict=True):
+                o[~hit] = m
+        if hit.any():
+            for o, m in zip(out, self.cache.get(idx[hit]), strict=True):
+                o[hit] = m
+        return out
+
+    def _simulate_parts(
+        self, idx: npt.NDArray[np.int64]
+    ) -> list[npt.NDArray[np.float64]]:
         return [
             evaluate_designs(
                 self.space,
@@ -187,6 +208,101 @@ class Problem:
         self, metrics: npt.NDArray[np.float64]
     ) -> npt.NDArray[np.float64]:
         return metrics[:, objective_columns(self.objectives)]
+
+
+class SimulationCache:
+    """Simulated designs of one problem's space, workloads, energy table and
+    mapper, kept in a JSON-lines file as they are simulated (a header line,
+    then one line per design: its index and one metric row per workload), so a
+    killed search re-run with the same file simulates nothing twice. Objectives
+    and constraints are not part of it: any search of the same designs may
+    reuse it. A torn last line (a kill mid-write) is dropped on opening."""
+
+    FORMAT = "tldse-simulations"
+
+    def __init__(self, path: str | Path, problem: Problem) -> None:
+        from tldse.search.exhaustive import _differences, _version
+
+        self.path = Path(path)
+        self.header: dict[str, Any] = {
+            "format": self.FORMAT,
+            "tldse_version": _version(),
+            "space": problem.space.to_dict(),
+            "workloads": [
+                {"name": w.name, "layers": w.table().tolist()} for w in problem.folded
+            ],
+            "energy": problem.energy,
+            "mapper": problem.mapper,
+            "mapper_objective": problem.mapper_objective,
+        }
+        # through JSON, so that it compares equal to what is read back
+        self.header = json.loads(json.dumps(self.header))
+        self._rows: dict[int, list[list[float]]] = {}
+        if not self.path.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(json.dumps(self.header) + "\n")
+            return
+        lines = self.path.read_text().splitlines()
+        try:
+            old = json.loads(lines[0]) if lines else {}
+        except json.JSONDecodeError:
+            old = {}
+        if not isinstance(old, dict) or old.get("format") != self.FORMAT:
+            raise SearchError(
+                f"{self.path} is not a tldse simulation file; remove it or use "
+                "another --out"
+            )
+        diff = _differences(old, self.header)
+        if diff:
+            raise SearchError(
+                f"{self.path} holds simulations of another problem (differs in: "
+                f"{', '.join(diff)}); use --fresh to discard them, or another --out"
+            )
+        n_w = len(self.header["workloads"])
+        good = 1
+        for line in lines[1:]:
+            try:
+                rec = json.loads(line)
+                k, rows = int(rec["i"]), rec["m"]
+                if len(rows) != n_w or any(len(r) != len(METRICS) for r in rows):
+                    raise ValueError(line)
+            except (ValueError, KeyError, TypeError):
+                break  # a torn line: everything after it is dropped too
+            self._rows[k] = rows
+            good += 1
+        if good < len(lines):
+            from tldse.search.exhaustive import write_atomic
+
+            write_atomic(self.path, "\n".join(lines[:good]) + "\n")
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def contains(self, idx: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        return np.array([int(k) in self._rows for k in idx], dtype=bool)
+
+    def get(self, idx: npt.NDArray[np.int64]) -> list[npt.NDArray[np.float64]]:
+        """Per-workload metric tables of cached designs ``idx``."""
+        rows = [self._rows[int(k)] for k in idx]
+        n_w = len(self.header["workloads"])
+        return [
+            np.array([r[w] for r in rows], dtype=np.float64).reshape(-1, len(METRICS))
+            for w in range(n_w)
+        ]
+
+    def put(
+        self, idx: npt.NDArray[np.int64], parts: Sequence[npt.NDArray[np.float64]]
+    ) -> None:
+        """Adds simulated designs (appended to the file before returning)."""
+        lines = []
+        for j, k in enumerate(idx.tolist()):
+            rows = [[float(v) for v in m[j]] for m in parts]
+            self._rows[int(k)] = rows
+            lines.append(json.dumps({"i": int(k), "m": rows}))
+        if lines:
+            with self.path.open("a") as f:
+                f.write("\n".join(lines) + "\n")
+                f.flush()
 
 
 def combine(
