@@ -311,6 +311,15 @@ def run_experiment(
         "hv_levels": list(cfg.hv_levels),
         "hv_step": hv_step,
         "seconds": time.perf_counter() - t_all,
+        # over every run, also those of earlier (killed) invocations
+        "runs_seconds": sum(r["seconds"] for r in runs)
+        + sum(
+            {
+                (r["workload"], r["seed"]): r["pretrain_seconds"]
+                for r in runs
+                if "pretrain_seconds" in r
+            }.values()
+        ),
         "summary": _summarise(runs, cfg.hv_levels),
         "runs": [{k: v for k, v in r.items() if k != "curve"} for r in runs],
     }
@@ -532,7 +541,8 @@ def _experiment_md(data: dict[str, Any], size: str) -> str:
             ],
         ),
         "",
-        f"Total time {data['seconds']:.0f} s (this invocation).",
+        f"Searches (and pretraining) took {data['runs_seconds']:.0f} s in all; "
+        f"this invocation {data['seconds']:.0f} s.",
         "",
     ]
     return "\n".join(lines)
@@ -547,6 +557,8 @@ def _plot_curves(
     import matplotlib.pyplot as plt
 
     scens = sorted({k.split("|")[0] for k in curves})
+    methods = sorted({k.split("|")[1] for k in curves})
+    colour = {m: f"C{i}" for i, m in enumerate(methods)}
     fig, axes = plt.subplots(1, len(scens), figsize=(5 * len(scens), 4), dpi=110)
     axes = np.atleast_1d(axes)
     for ax, scen in zip(axes, scens, strict=True):
@@ -564,13 +576,19 @@ def _plot_curves(
                 v = np.where(pos >= 0, ya[np.maximum(pos, 0)], np.nan)
                 v[grid > xa[-1]] = ya[-1]
                 ys.append(v)
-            ax.plot(grid, np.nanmedian(np.array(ys), axis=0), label=method)
+            ax.plot(
+                grid,
+                np.nanmedian(np.array(ys), axis=0),
+                label=method,
+                color=colour[method],
+            )
         ax.axvline(budget, color="k", lw=0.6, ls=":")
         ax.set_xscale("log")
         if scen == "front":
             ax.set_ylabel("hypervolume / true (median)")
         else:
             ax.set_yscale("symlog", linthresh=1)
+            ax.set_ylim(bottom=0)
             ax.set_ylabel("regret % (median, best so far)")
         ax.set_xlabel("simulations")
         ax.set_title(scen)
