@@ -256,3 +256,17 @@ def test_simulation_file_of_another_problem_is_refused(tmp_path):
     (tmp_path / "simulations.jsonl").write_text("latency,energy\n1,2\n")
     with pytest.raises(SearchError, match="not a tldse simulation file"):
         explore("tiny", "alexnet", budget=20, out=tmp_path)
+
+
+def test_cuda_without_a_gpu_fails_before_simulating(tmp_path, capsys):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    from tldse.cli_explore import main
+
+    out = tmp_path / "ex"
+    argv = ["explore", "--space", "tiny", "--budget", "20", "--device", "cuda"]
+    assert main([*argv, "--out", str(out), "--quiet"]) == 2
+    assert "no CUDA device" in capsys.readouterr().err
+    lines = (out / "simulations.jsonl").read_text().splitlines()
+    assert len(lines) == 1  # the header: nothing was simulated

@@ -62,6 +62,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
         out=out,
         seed=args.seed,
         granularity=args.granularity,
+        device=args.device,
         fresh=args.fresh,
         command=command.strip(),
         progress=None if args.quiet else (lambda m: err.print(m)),
@@ -148,6 +149,11 @@ def _add_explore(subparsers: Any) -> None:
         help="output folder (explore-WORKLOAD-SPACE); its simulations.jsonl keeps "
         "every simulation, so a killed run re-run with the same --out simulates "
         "nothing twice",
+    )
+    p.add_argument(
+        "--device",
+        default="cpu",
+        help="where the surrogate trains and predicts: cpu (default), cuda, auto",
     )
     p.add_argument(
         "--fresh",

@@ -86,6 +86,7 @@ def explore(
     out: str | Path | None = None,
     seed: int = 0,
     granularity: str = "auto",
+    device: str = "cpu",
     fresh: bool = False,
     command: str | None = None,
     progress: Callable[[str], None] | None = None,
@@ -122,7 +123,7 @@ def explore(
         from tldse.surrogate import Surrogate
 
         surrogate = Surrogate.load(model)
-    cfg = PrunedConfig(granularity=granularity)
+    cfg = PrunedConfig(granularity=granularity, device=device)
     res = run_method(
         method, problem, b, seed=seed, model=surrogate, config=cfg, progress=progress
     )

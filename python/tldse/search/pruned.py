@@ -826,8 +826,10 @@ def surrogate_search(
     import torch
 
     from tldse.surrogate import fit
+    from tldse.surrogate.model import resolve_device
 
     cfg = config or PrunedConfig()
+    resolve_device(cfg.device)  # a bad device fails before anything is simulated
     bad = [o for o in problem.objectives if o not in PREDICTABLE]
     if bad:
         raise SearchError(
