@@ -169,12 +169,14 @@ def test_model_reuse(tmp_path):
     p = Problem.create("tiny", "resnet18", objectives="edp")
     res = surrogate_search(p, 30, model=model, config=FAST)
     assert res.n_simulations <= 30 and len(res.front) == 1
+    assert res.granularity == "layer"
     # a per-network model is used as one, whatever the configured granularity
     explore("tiny", "alexnet", budget=40, out=tmp_path / "b", granularity="network")
     net = Surrogate.load(tmp_path / "b" / "model")
     assert len(net.feature_names) < len(model.feature_names)
     res = surrogate_search(p, 30, model=net, config=FAST)
     assert res.n_simulations <= 30 and len(res.front) == 1
+    assert res.granularity == "network"
 
 
 def test_experiment_tiny(tmp_path):
@@ -209,40 +211,116 @@ def test_register_tolerates_an_existing_experiment_command():
     assert parser2.parse_args(["explore"]).method == "surrogate"
 
 
-def test_killed_explore_resumes_without_simulating_twice(tmp_path, monkeypatch):
+@pytest.mark.parametrize("granularity", ["layer", "network"])
+def test_killed_explore_resumes_without_simulating_twice(
+    tmp_path, monkeypatch, granularity
+):
+    from tldse import _core, sim
     from tldse.explore import explore
-    from tldse.search import pruned
 
     kw = {"objectives": "latency,energy", "constraints": [CONS], "budget": 60}
+    kw["granularity"] = granularity
     whole = explore("tiny", "alexnet", out=tmp_path / "whole", **kw)
-    cache = tmp_path / "whole" / "simulations.jsonl"
-    lines = cache.read_text().splitlines()
-    assert len(lines) == 1 + 60  # header + one line per simulated design
-    # a run killed after 25 simulations, mid-way through writing the 26th line
+    lines = (tmp_path / "whole" / "simulations.jsonl").read_text().splitlines()
+    kinds = [next(k for k in ("m", "l") if k in json.loads(x)) for x in lines[1:]]
+    # a header, one network record per design, and per-layer ones in layer mode
+    n_m, n_l = kinds.count("m"), kinds.count("l")
+    assert n_m == whole.n_simulations <= 60
+    assert (n_l > 30) if granularity == "layer" else (n_l == 0)
+    # a run killed after 44 records, mid-way through writing the 45th line
     out = tmp_path / "killed"
     out.mkdir()
-    (out / "simulations.jsonl").write_text("\n".join(lines[:26]) + "\n" + lines[26][:9])
-    simulated: list[int] = []
-    real = pruned.Problem._simulate_parts
-
-    def counting(self, idx):
-        simulated.extend(idx.tolist())
-        return real(self, idx)
-
-    monkeypatch.setattr(pruned.Problem, "_simulate_parts", counting)
-    again = explore("tiny", "alexnet", out=out, **kw)
-    assert len(simulated) == 35 and not set(simulated) & {
-        int(json.loads(x)["i"]) for x in lines[1:26]
+    torn = "\n".join(lines[:45]) + "\n" + lines[45][:9]
+    (out / "simulations.jsonl").write_text(torn)
+    kept = {
+        k: {
+            int(json.loads(x)["i"])
+            for x, kk in zip(lines[1:45], kinds, strict=False)
+            if kk == k
+        }
+        for k in ("m", "l")
     }
+    # every design that reaches the simulator, whichever path it takes
+    simulated: list[int] = []
+    real = _core.evaluate
+
+    def counting(configs, *args, **kwargs):
+        simulated.append(len(configs))
+        return real(configs, *args, **kwargs)
+
+    monkeypatch.setattr(sim._core, "evaluate", counting)
+    again = explore("tiny", "alexnet", out=out, **kw)
+    # the report's per-layer breakdown simulates its chosen design once more
+    assert sum(simulated) == 1 + n_m - len(kept["m"]) + n_l - len(kept["l"])
     assert again.indices.tolist() == whole.indices.tolist()
     np.testing.assert_array_equal(again.metrics, whole.metrics)
     assert again.front_indices().tolist() == whole.front_indices().tolist()
     # a third run simulates nothing; --fresh simulates everything again
     simulated.clear()
     explore("tiny", "alexnet", out=out, **kw)
-    assert simulated == []
+    assert simulated == [1]
+    simulated.clear()
     explore("tiny", "alexnet", out=out, fresh=True, **kw)
-    assert len(simulated) == 60
+    assert sum(simulated) == 1 + n_m + n_l
+
+
+def test_simulation_file_ending_without_newline(tmp_path) -> None:
+    from tldse.search.pruned import SimulationCache
+
+    p = Problem.create("tiny", "alexnet")
+    path = tmp_path / "sims.jsonl"
+    c = SimulationCache(path, p)
+    first = np.arange(5, dtype=np.int64)
+    c.put(first, p.simulate_parts(first))
+    # killed after the last record but before its newline
+    path.write_text(path.read_text()[:-1])
+    c = SimulationCache(path, p)
+    assert len(c) == 5
+    more = np.arange(5, 10, dtype=np.int64)
+    c.put(more, p.simulate_parts(more))
+    again = SimulationCache(path, p)
+    assert len(again) == 10
+    np.testing.assert_array_equal(
+        np.concatenate(again.get(np.arange(10))),
+        np.concatenate(p.simulate_parts(np.arange(10))),
+    )
+    # killed while writing the header: an empty file starts afresh
+    path.write_text("")
+    assert len(SimulationCache(path, p)) == 0
+
+
+def test_no_feasible_design_in_the_first_sample(monkeypatch):
+    from tldse.search import pruned
+
+    p = Problem.create("tiny", "alexnet", objectives="edp")
+    real = pruned.Problem._simulate_parts
+    calls = []
+
+    def first_all_infeasible(self, idx):
+        out = real(self, idx)
+        if not calls:
+            out = [np.full_like(m, np.nan) for m in out]
+        calls.append(len(idx))
+        return out
+
+    monkeypatch.setattr(pruned.Problem, "_simulate_parts", first_all_infeasible)
+    cfg = dataclasses.replace(FAST_NET, min_init=8)
+    res = surrogate_search(p, 40, seed=0, config=cfg)
+    assert res.n_simulations <= 40 and len(res.front) == 1
+    assert res.rounds[0]["near_front"] == "-"  # a sampling round came first
+
+
+def test_device_and_granularity_errors(tmp_path, capsys):
+    from tldse.cli_explore import main
+
+    argv = ["explore", "--space", "tiny", "--budget", "20", "--quiet"]
+    assert main([*argv, "--device", "gpu", "--out", str(tmp_path / "a")]) == 2
+    assert "expected cpu, cuda, cuda:N or auto" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists()  # nothing written before the check
+    assert main([*argv, "--out", str(tmp_path / "m")]) == 0  # a per-layer model
+    bad = [*argv, "--model", str(tmp_path / "m" / "model"), "--granularity"]
+    assert main([*bad, "network", "--out", str(tmp_path / "b")]) == 2
+    assert "disagrees with the --model" in capsys.readouterr().err
 
 
 def test_simulation_file_of_another_problem_is_refused(tmp_path):
@@ -268,5 +346,4 @@ def test_cuda_without_a_gpu_fails_before_simulating(tmp_path, capsys):
     argv = ["explore", "--space", "tiny", "--budget", "20", "--device", "cuda"]
     assert main([*argv, "--out", str(out), "--quiet"]) == 2
     assert "no CUDA device" in capsys.readouterr().err
-    lines = (out / "simulations.jsonl").read_text().splitlines()
-    assert len(lines) == 1  # the header: nothing was simulated
+    assert not out.exists()  # the device is checked before anything is written

@@ -111,6 +111,10 @@ def explore(
     b = min(DEFAULT_BUDGET, n) if budget is None else int(budget)
     if b < 1:
         raise SearchError(f"budget must be >= 1, got {b}")
+    if method == "surrogate":
+        from tldse.surrogate.model import resolve_device
+
+        resolve_device(device)  # before anything is written or simulated
     if out is not None and method != "exhaustive":
         path = Path(out) / "simulations.jsonl"
         if fresh:
@@ -361,7 +365,7 @@ def write_report(
         f"- {int(res.valid.sum()):,} simulated designs meet the constraints; "
         f"Pareto front: {len(res.front)} designs (all simulated, none predicted); "
         f"re-simulated, {100 * (recheck or 0):.0f}% of them meet the constraints",
-        f"- wall time {res.seconds:.1f} s, of which simulation {res.sim_seconds:.2g} s",
+        f"- wall time {res.seconds:.1f} s, of which simulation {res.sim_seconds:.3g} s",
         "",
         "## Reproduce",
         "",

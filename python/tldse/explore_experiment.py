@@ -156,7 +156,9 @@ def _read_runs(path: Path, budget: int, space: str) -> dict[tuple[Any, ...], Any
     done: dict[tuple[Any, ...], Any] = {}
     if not path.exists():
         return done
-    for line in path.read_text().splitlines():
+    text = path.read_text()
+    kept = []
+    for line in text.splitlines():
         try:
             rec = json.loads(line)
         except json.JSONDecodeError:
@@ -167,6 +169,10 @@ def _read_runs(path: Path, budget: int, space: str) -> dict[tuple[Any, ...], Any
                 f"{rec.get('space')}, budget {rec.get('budget')}); use another --out"
             )
         done[_key(rec)] = rec
+        kept.append(line)
+    if text and (len(kept) < len(text.splitlines()) or not text.endswith("\n")):
+        # drop the torn line, and end the file with a newline before appending
+        write_atomic(path, "".join(x + "\n" for x in kept))
     return done
 
 
@@ -229,7 +235,9 @@ def run_experiment(
         lookup = base.simulate(np.arange(n, dtype=np.int64))
         sim_per_design = (time.perf_counter() - t0) / n
         note(f"{wl}: swept {n:,} designs in {time.perf_counter() - t0:.1f} s")
-        sources = [w for w in wls if w != wl] or [w for w in cfg.workloads if w != wl]
+        # the size's other workloads, whatever --workloads narrows the run to, so
+        # that a resumed or widened run reuses records made the same way
+        sources = [w for w in cfg.workloads if w != wl]
         pretrained: dict[int, tuple[Any, int, float]] = {}
         for scen in cfg.scenarios:
             objs, cons = _scenario(scen, area_bound)
@@ -265,6 +273,8 @@ def run_experiment(
                     config=_METHOD_CONFIGS.get(method),
                 )
                 rec = _record(r, prob, truth, sim_per_design)
+                if r.granularity:
+                    rec["granularity"] = r.granularity
                 rec.update(
                     workload=wl,
                     scenario=scen,
@@ -506,9 +516,10 @@ def _experiment_md(data: dict[str, Any], size: str) -> str:
         "reference 1.1), measured every "
         f"{data['hv_step']} simulations. Seconds: search wall time with "
         "simulations looked up from the exhaustive sweep; `est_with_sim` adds "
-        "the measured simulation time per design. `surrogate` models (design, "
-        "layer) pairs, `surrogate-network` whole networks. `surrogate-transfer` "
-        "(pairs) starts "
+        "the measured simulation time per design. `surrogate` uses the default "
+        "granularity (auto: each run's `granularity` in results.json says what "
+        "it modelled), `surrogate-network` models whole networks. "
+        "`surrogate-transfer` (pairs) starts "
         "from a model pretrained on the other workloads "
         f"({data['pretrain_designs']} designs each, simulated apart from the "
         "budget, as a model from earlier studies would be). `nsga2-long`: "

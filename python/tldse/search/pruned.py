@@ -166,18 +166,32 @@ class Problem:
     def simulate_parts(self, indices: npt.ArrayLike) -> list[npt.NDArray[np.float64]]:
         """One metric table per workload (designs in :attr:`cache` are read from
         it; the others are simulated and added to it)."""
+        return self._cached(indices, "m", self._simulate_parts)
+
+    def simulate_layers(self, indices: npt.ArrayLike) -> list[npt.NDArray[np.float64]]:
+        """Per workload, ``(n, 2 * m)``: latency_cycles of the ``m`` folded layer
+        shapes, then their energy_pj (per occurrence; NaN where the layer does
+        not fit). Through :attr:`cache` like :meth:`simulate_parts`."""
+        return self._cached(indices, "l", self._simulate_layers)
+
+    def _cached(
+        self,
+        indices: npt.ArrayLike,
+        kind: str,
+        simulate: Callable[[npt.NDArray[np.int64]], list[npt.NDArray[np.float64]]],
+    ) -> list[npt.NDArray[np.float64]]:
         idx = np.asarray(indices, dtype=np.int64).reshape(-1)
         if self.cache is None:
-            return self._simulate_parts(idx)
-        hit = self.cache.contains(idx)
-        out = [np.empty((len(idx), len(METRICS))) for _ in self.workloads]
+            return simulate(idx)
+        hit = self.cache.contains(idx, kind)
+        out = [np.empty((len(idx), w)) for w in self.cache.widths[kind]]
         if (~hit).any():
-            new = self._simulate_parts(idx[~hit])
-            self.cache.put(idx[~hit], new)
+            new = simulate(idx[~hit])
+            self.cache.put(idx[~hit], new, kind)
             for o, m in zip(out, new, strict=True):
                 o[~hit] = m
         if hit.any():
-            for o, m in zip(out, self.cache.get(idx[hit]), strict=True):
+            for o, m in zip(out, self.cache.get(idx[hit], kind), strict=True):
                 o[hit] = m
         return out
 
@@ -197,6 +211,30 @@ class Problem:
             for wl in self.folded
         ]
 
+    def _simulate_layers(
+        self, idx: npt.NDArray[np.int64]
+    ) -> list[npt.NDArray[np.float64]]:
+        from tldse.sim import evaluate
+
+        configs = self.space.configs(idx)
+        table = _energy_from_spec(self.energy) if self.energy else None
+        out = []
+        for wl in self.folded:
+            ev = evaluate(
+                configs,
+                wl,
+                energy=table,
+                threads=self.threads,
+                objective=self.mapper_objective,  # type: ignore[arg-type]
+                mapper=self.mapper,  # type: ignore[arg-type]
+            )
+            ok = np.asarray(ev["status"]) == 0
+            lat = np.asarray(ev["latency_cycles"], dtype=np.float64)
+            en = np.asarray(ev["energy_pj"], dtype=np.float64)
+            both = np.concatenate([lat, en], axis=1)  # (designs, 2 x layers)
+            out.append(np.where(np.concatenate([ok, ok], axis=1), both, np.nan))
+        return out
+
     def valid(self, metrics: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
         """Feasible and meeting every constraint."""
         ok = ~np.isnan(metrics).any(axis=1)
@@ -211,25 +249,28 @@ class Problem:
 
 
 class SimulationCache:
-    """Simulated designs of one problem's space, workloads, energy table and
-    mapper, kept in a JSON-lines file as they are simulated (a header line,
-    then one line per design: its index and one metric row per workload), so a
-    killed search re-run with the same file simulates nothing twice. Objectives
-    and constraints are not part of it: any search of the same designs may
-    reuse it. A torn last line (a kill mid-write) is dropped on opening."""
+    """Simulations of one problem's space, workloads, energy table and mapper,
+    kept in a JSON-lines file as they are made (a header line, then one line
+    per design and kind: ``{"i": index, "m": [metric row per workload]}`` for
+    network metrics, ``{"i": index, "l": [layer latencies and energies per
+    workload]}`` for per-layer results), so a killed search re-run with the same
+    file simulates nothing twice. Objectives and constraints are not part of
+    it: any search of the same designs may reuse it. A torn last line (a kill
+    mid-write) is dropped on opening."""
 
     FORMAT = "tldse-simulations"
 
     def __init__(self, path: str | Path, problem: Problem) -> None:
-        from tldse.search.exhaustive import _differences, _version
+        from tldse.search.exhaustive import _differences, _version, write_atomic
 
         self.path = Path(path)
+        folded = problem.folded
         self.header: dict[str, Any] = {
             "format": self.FORMAT,
             "tldse_version": _version(),
             "space": problem.space.to_dict(),
             "workloads": [
-                {"name": w.name, "layers": w.table().tolist()} for w in problem.folded
+                {"name": w.name, "layers": w.table().tolist()} for w in folded
             ],
             "energy": problem.energy,
             "mapper": problem.mapper,
@@ -237,14 +278,20 @@ class SimulationCache:
         }
         # through JSON, so that it compares equal to what is read back
         self.header = json.loads(json.dumps(self.header))
-        self._rows: dict[int, list[list[float]]] = {}
-        if not self.path.exists():
+        #: row width per workload of each kind
+        self.widths = {
+            "m": [len(METRICS)] * len(folded),
+            "l": [2 * len(w.layers) for w in folded],
+        }
+        self._data: dict[str, dict[int, list[list[float]]]] = {"m": {}, "l": {}}
+        text = self.path.read_text() if self.path.exists() else ""
+        lines = text.splitlines()
+        if not lines:  # new, or killed while the header was written
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_text(json.dumps(self.header) + "\n")
+            write_atomic(self.path, json.dumps(self.header) + "\n")
             return
-        lines = self.path.read_text().splitlines()
         try:
-            old = json.loads(lines[0]) if lines else {}
+            old = json.loads(lines[0])
         except json.JSONDecodeError:
             old = {}
         if not isinstance(old, dict) or old.get("format") != self.FORMAT:
@@ -258,47 +305,61 @@ class SimulationCache:
                 f"{self.path} holds simulations of another problem (differs in: "
                 f"{', '.join(diff)}); use --fresh to discard them, or another --out"
             )
-        n_w = len(self.header["workloads"])
         good = 1
         for line in lines[1:]:
             try:
-                rec = json.loads(line)
-                k, rows = int(rec["i"]), rec["m"]
-                if len(rows) != n_w or any(len(r) != len(METRICS) for r in rows):
-                    raise ValueError(line)
+                kind, k, rows = self._parse(line)
             except (ValueError, KeyError, TypeError):
                 break  # a torn line: everything after it is dropped too
-            self._rows[k] = rows
+            self._data[kind][k] = rows
             good += 1
-        if good < len(lines):
-            from tldse.search.exhaustive import write_atomic
-
+        if good < len(lines) or not text.endswith("\n"):
+            # drop the torn tail, and end the file with a newline before appending
             write_atomic(self.path, "\n".join(lines[:good]) + "\n")
 
+    def _parse(self, line: str) -> tuple[str, int, list[list[float]]]:
+        rec = json.loads(line)
+        kind = "m" if "m" in rec else "l"
+        rows = rec[kind]
+        widths = self.widths[kind]
+        if len(rows) != len(widths) or any(
+            len(r) != w for r, w in zip(rows, widths, strict=True)
+        ):
+            raise ValueError(line)
+        return kind, int(rec["i"]), rows
+
     def __len__(self) -> int:
-        return len(self._rows)
+        """Designs with network metrics in the file."""
+        return len(self._data["m"])
 
-    def contains(self, idx: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
-        return np.array([int(k) in self._rows for k in idx], dtype=bool)
+    def contains(
+        self, idx: npt.NDArray[np.int64], kind: str = "m"
+    ) -> npt.NDArray[np.bool_]:
+        d = self._data[kind]
+        return np.array([int(k) in d for k in idx], dtype=bool)
 
-    def get(self, idx: npt.NDArray[np.int64]) -> list[npt.NDArray[np.float64]]:
-        """Per-workload metric tables of cached designs ``idx``."""
-        rows = [self._rows[int(k)] for k in idx]
-        n_w = len(self.header["workloads"])
+    def get(
+        self, idx: npt.NDArray[np.int64], kind: str = "m"
+    ) -> list[npt.NDArray[np.float64]]:
+        """Per-workload tables of cached designs ``idx``."""
+        rows = [self._data[kind][int(k)] for k in idx]
         return [
-            np.array([r[w] for r in rows], dtype=np.float64).reshape(-1, len(METRICS))
-            for w in range(n_w)
+            np.array([r[w] for r in rows], dtype=np.float64).reshape(-1, width)
+            for w, width in enumerate(self.widths[kind])
         ]
 
     def put(
-        self, idx: npt.NDArray[np.int64], parts: Sequence[npt.NDArray[np.float64]]
+        self,
+        idx: npt.NDArray[np.int64],
+        parts: Sequence[npt.NDArray[np.float64]],
+        kind: str = "m",
     ) -> None:
         """Adds simulated designs (appended to the file before returning)."""
         lines = []
         for j, k in enumerate(idx.tolist()):
             rows = [[float(v) for v in m[j]] for m in parts]
-            self._rows[int(k)] = rows
-            lines.append(json.dumps({"i": int(k), "m": rows}))
+            self._data[kind][int(k)] = rows
+            lines.append(json.dumps({"i": int(k), kind: rows}))
         if lines:
             with self.path.open("a") as f:
                 f.write("\n".join(lines) + "\n")
@@ -606,7 +667,14 @@ def _per_layer(
                 "tldse.data.PAIR_FEATURES) or of networks (NETWORK_FEATURES) with "
                 "targets latency, energy first; train one with `tldse train`"
             )
-        return names == PAIR_FEATURES
+        per_layer = names == PAIR_FEATURES
+        if cfg.granularity != "auto" and (cfg.granularity == "layer") != per_layer:
+            raise SearchError(
+                f"granularity {cfg.granularity} disagrees with the --model, a "
+                f"surrogate of {'(design, layer) pairs' if per_layer else 'networks'}"
+                " (leave --granularity at auto)"
+            )
+        return per_layer
     if cfg.granularity != "auto":
         return cfg.granularity == "layer"
     return n * sum(len(w.layers) for w in folded) <= cfg.auto_layer_rows
@@ -639,8 +707,8 @@ class TrainingSet:
     row per (design, workload) with targets the network's log latency_cycles
     and log energy_pj, or (``per_layer``) one row per (design, workload, layer
     shape) with the layer's. Infeasible designs / layers give no row. Per-layer
-    targets come from simulating the new designs layer by layer (the oracle
-    keeps network totals only; microseconds per design)."""
+    targets come from :meth:`Problem.simulate_layers` (the oracle keeps network
+    totals only; microseconds per design, and kept in the problem's cache)."""
 
     def __init__(
         self, problem: Problem, folded: Sequence[Workload], per_layer: bool
@@ -660,10 +728,12 @@ class TrainingSet:
         self.designs += len(idx)
         configs = self.problem.space.configs(idx)
         if self.per_layer:
-            for wl in self.folded:
-                lat, en, ok = self._layers(configs, wl)
-                x = _pairs(configs, wl)[ok]
-                self._x.append(x)
+            layers = self.problem.simulate_layers(idx)
+            for wl, res in zip(self.folded, layers, strict=True):
+                n_l = len(wl.layers)
+                lat, en = res[:, :n_l].reshape(-1), res[:, n_l:].reshape(-1)
+                ok = ~np.isnan(lat)
+                self._x.append(_pairs(configs, wl)[ok])
                 self._y.append(np.stack([np.log(lat[ok]), np.log(en[ok])], axis=1))
             return
         from tldse.data import network_features
@@ -681,26 +751,6 @@ class TrainingSet:
                     axis=1,
                 )
             )
-
-    def _layers(
-        self, configs: npt.NDArray[np.float64], wl: Workload
-    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
-        from tldse.sim import evaluate
-
-        p = self.problem
-        table = _energy_from_spec(p.energy) if p.energy else None
-        ev = evaluate(
-            configs,
-            wl,
-            energy=table,
-            threads=p.threads,
-            objective=p.mapper_objective,  # type: ignore[arg-type]
-            mapper=p.mapper,  # type: ignore[arg-type]
-        )
-        ok = np.asarray(ev["status"]).reshape(-1) == 0
-        lat = np.asarray(ev["latency_cycles"], dtype=np.float64).reshape(-1)
-        en = np.asarray(ev["energy_pj"], dtype=np.float64).reshape(-1)
-        return lat, en, ok
 
     def arrays(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         if not self._x:
@@ -889,13 +939,33 @@ def surrogate_search(
         calm = 0  # rounds in a row that left the simulated front unchanged
         while True:
             done = rows.designs
-            rows.add(oracle.indices()[done:], [p[done:] for p in oracle.parts()])
+            new = oracle.indices()[done:]
+            rows.add(new, [] if per_layer else [p[done:] for p in oracle.parts()])
             x, y = rows.arrays()
             if len(x) >= 2:
                 fit(model, x, y, _train_config(cfg, fresh, seed + r))
                 fresh = False
             if not oracle.remaining:
                 break
+            if fresh:  # nothing feasible to learn from yet: sample more designs
+                more = space.sample(min(n, 4 * round_size), "random", seed + 1 + r)
+                more = more[~oracle.known(more)][: min(round_size, oracle.remaining)]
+                r += 1
+                note(f"round {r}: no feasible design yet, sampled {len(more)} more")
+                if not len(more):
+                    stopped = "no candidates"
+                    break
+                simulate(more)
+                rounds.append(
+                    {
+                        "round": r,
+                        "simulated": len(more),
+                        "total": oracle.used,
+                        "near_front": "-",
+                        "front_changed": "-",
+                    }
+                )
+                continue
             pred, raw = _predict_all(
                 problem, folded, model, area, cfg.chunk_size, per_layer
             )

@@ -397,7 +397,12 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     """``cpu``, ``cuda`` (``cuda:N``) or ``auto`` (cuda when available)."""
     if device is None or str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError) as exc:
+        raise SurrogateError(
+            f"device: expected cpu, cuda, cuda:N or auto, got {device!r}"
+        ) from exc
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise SurrogateError("device cuda requested but torch sees no CUDA device")
     return dev
