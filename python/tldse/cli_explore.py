@@ -134,7 +134,9 @@ def _add_explore(subparsers: Any) -> None:
     p.add_argument("--method", choices=METHODS, default="surrogate")
     p.add_argument(
         "--model",
-        help="a saved per-network surrogate (folder with model.json) to start from",
+        help="a saved surrogate (folder with model.json: from an earlier explore's "
+        "DIR/model or `tldse train`) of (design, layer) pairs or of networks, to "
+        "start from",
     )
     p.add_argument(
         "--granularity",
@@ -153,16 +155,17 @@ def _add_explore(subparsers: Any) -> None:
     p.add_argument(
         "--device",
         default="cpu",
-        help="where the surrogate trains and predicts: cpu (default), cuda, auto",
+        help="where the surrogate trains and predicts: cpu (default), cuda, "
+        "cuda:N, auto",
     )
     p.add_argument(
         "--fresh",
         action="store_true",
         help="discard the simulations kept in --out before starting",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="sampling and training (0)")
     p.add_argument("--top", type=int, default=15, help="front rows to print (15)")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress messages")
     p.set_defaults(func=cmd_explore, argv=None)
 
 
