@@ -1,10 +1,12 @@
 #include "tldse/mapping.hpp"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <stdexcept>
 
 namespace tldse {
 
@@ -255,10 +257,41 @@ namespace tldse {
 
 namespace {
 
+// A short list of sizes kept on the stack: the rs mapper builds several per (design,
+// layer) evaluation, and heap vectors cost more than the arithmetic around them.
+class Sizes {
+   public:
+    void push_back(std::int64_t x) {
+        if (n_ == v_.size()) throw std::length_error("rs mapper: too many block sizes");
+        v_[n_++] = x;
+    }
+    // Inserts x at its place in an ascending list unless it is there already.
+    void insert_sorted(std::int64_t x) {
+        auto* pos = std::lower_bound(begin(), end(), x);
+        if (pos != end() && *pos == x) return;
+        push_back(x);
+        std::rotate(pos, end() - 1, end());
+    }
+    bool contains(std::int64_t x) const { return std::find(begin(), end(), x) != end(); }
+    void pop_back() { --n_; }
+    std::int64_t back() const { return v_[n_ - 1]; }
+    std::int64_t operator[](std::size_t i) const { return v_[i]; }
+    bool empty() const { return n_ == 0; }
+    std::size_t size() const { return n_; }
+    std::int64_t* begin() { return v_.data(); }
+    std::int64_t* end() { return v_.data() + n_; }
+    const std::int64_t* begin() const { return v_.data(); }
+    const std::int64_t* end() const { return v_.data() + n_; }
+
+   private:
+    std::array<std::int64_t, 72> v_{};  // block sizes and splits hold at most 65
+    std::size_t n_ = 0;
+};
+
 // Block sizes the rs mapper considers for a dimension d: every size up to 32 and every
 // balanced size ceil(d / k) for k up to 32 (at most 64 values, ascending).
-std::vector<std::int64_t> block_sizes(std::int64_t d) {
-    std::vector<std::int64_t> out;
+Sizes block_sizes(std::int64_t d) {
+    Sizes out;
     for (std::int64_t b = 1; b <= std::min<std::int64_t>(d, 32); ++b) out.push_back(b);
     for (std::int64_t k = 32; k >= 1; --k) {
         const std::int64_t b = cdiv(d, k);
@@ -267,9 +300,9 @@ std::vector<std::int64_t> block_sizes(std::int64_t d) {
     return out;
 }
 
-// Replica splits: tc in {1..32} and floor(replicas / k) for k up to 32.
-std::vector<std::int64_t> replica_splits(std::int64_t replicas) {
-    std::vector<std::int64_t> out;
+// Replica splits: tc in {1..32} and floor(replicas / k) for k up to 32 (at most 64).
+Sizes replica_splits(std::int64_t replicas) {
+    Sizes out;
     for (std::int64_t t = 1; t <= std::min<std::int64_t>(replicas, 32); ++t) out.push_back(t);
     for (std::int64_t k = 32; k >= 1; --k) {
         const std::int64_t t = replicas / k;
@@ -316,7 +349,8 @@ std::vector<RsMapping> rs_candidates(const Arch& a, const Layer& L, bool exhaust
     const RsShape sh = rs_shape(a, L);
     const auto ps = block_sizes(F), qs = block_sizes(C);
     std::vector<RsMapping> out;
-    auto add_splits = [&](std::int64_t p, std::int64_t q, const std::vector<std::int64_t>& tcs) {
+    out.reserve(exhaustive ? 256 : 32);
+    auto add_splits = [&](std::int64_t p, std::int64_t q, const Sizes& tcs) {
         for (std::int64_t tc : tcs) {
             if (tc > sh.replicas) continue;
             RsMapping m;
@@ -327,17 +361,14 @@ std::vector<RsMapping> rs_candidates(const Arch& a, const Layer& L, bool exhaust
             out.push_back(m);
         }
     };
-    // Replica splits for a given q: the fixed set plus one replica per channel block.
-    const auto splits = replica_splits(sh.replicas);
-    auto splits_for = [&](std::int64_t q) {
-        std::vector<std::int64_t> tcs = splits;
-        const std::int64_t per_block = std::min(sh.replicas, cdiv(C, q));
-        if (!std::binary_search(tcs.begin(), tcs.end(), per_block)) {
-            tcs.insert(std::upper_bound(tcs.begin(), tcs.end(), per_block), per_block);
-        }
-        return tcs;
-    };
     if (exhaustive) {
+        // Replica splits for a given q: the fixed set plus one replica per channel block.
+        const Sizes splits = replica_splits(sh.replicas);
+        auto splits_for = [&](std::int64_t q) {
+            Sizes tcs = splits;
+            tcs.insert_sorted(std::min(sh.replicas, cdiv(C, q)));
+            return tcs;
+        };
         for (std::int64_t q : qs) {
             if (!rs_fits(a, L, RsMapping{1, q, 1, 1})) break;
             const auto tcs = splits_for(q);
@@ -357,7 +388,7 @@ std::vector<RsMapping> rs_candidates(const Arch& a, const Layer& L, bool exhaust
         q_max = q;
     }
     if (q_max == 0) return out;
-    std::vector<std::int64_t> q_choices;
+    Sizes q_choices;
     const std::int64_t q_spread = cdiv(C, sh.replicas);  // channels over all replicas
     if (q_spread < q_max) {
         q_choices.push_back(*(std::upper_bound(qs.begin(), qs.end(), q_spread) - 1));
@@ -366,9 +397,7 @@ std::vector<RsMapping> rs_candidates(const Arch& a, const Layer& L, bool exhaust
         // largest candidate block size <= target
         auto it = std::upper_bound(qs.begin(), qs.end(), target);
         const std::int64_t q = *(it - 1);
-        if (std::find(q_choices.begin(), q_choices.end(), q) == q_choices.end()) {
-            q_choices.push_back(q);
-        }
+        if (!q_choices.contains(q)) q_choices.push_back(q);
         if (target == 1) break;
     }
     for (std::int64_t q : q_choices) {
@@ -378,17 +407,19 @@ std::vector<RsMapping> rs_candidates(const Arch& a, const Layer& L, bool exhaust
             p_max = p;
         }
         // Largest p, its balanced version, and p spreading the filters over all replicas.
-        std::vector<std::int64_t> p_choices{p_max};
+        Sizes p_choices;
+        p_choices.push_back(p_max);
         for (std::int64_t target : {balanced(F, p_max), cdiv(F, sh.replicas)}) {
             if (target >= p_max) continue;
             const std::int64_t pv = *(std::upper_bound(ps.begin(), ps.end(), target) - 1);
-            if (std::find(p_choices.begin(), p_choices.end(), pv) == p_choices.end()) {
-                p_choices.push_back(pv);
-            }
+            if (!p_choices.contains(pv)) p_choices.push_back(pv);
         }
         // Both are in splits_for(q), so the heuristic stays a subset of exhaustive.
-        std::vector<std::int64_t> tcs{1, std::min(sh.replicas, cdiv(C, q))};
-        if (tcs[1] == 1) tcs.pop_back();
+        Sizes tcs;
+        tcs.push_back(1);
+        if (const std::int64_t per_block = std::min(sh.replicas, cdiv(C, q)); per_block != 1) {
+            tcs.push_back(per_block);
+        }
         for (std::int64_t p : p_choices) add_splits(p, q, tcs);
     }
     return out;
