@@ -171,3 +171,30 @@ def test_granularity_choice() -> None:
     assert not _per_layer(PrunedConfig(granularity="network"), None, n, f)
     with pytest.raises(SearchError, match="auto, layer, network"):
         _per_layer(PrunedConfig(granularity="pairs"), None, n, f)
+
+
+def test_per_layer_prediction_of_weighted_workloads() -> None:
+    """_predict_all (grid features, chunks, einsum, combine) against a plain loop
+    over designs and layers with pair_features."""
+    from tldse.data import pair_features
+    from tldse.search.metrics import METRIC_INDEX as MI
+    from tldse.search.pruned import _area_um2, _predict_all
+
+    p = Problem.create("tiny", ["alexnet", "resnet18"], weights=[1.0, 2.0])
+    model, _ = pretrain(p, 40, seed=1, config=PrunedConfig(epochs=5))
+    area = _area_um2(p.space, p.energy, 65536)
+    pred, raw = _predict_all(p, p.folded, model, area, 100, True)  # small chunks
+    idx = np.array([0, 7, 123, len(p.space) - 1])
+    configs = p.space.configs(idx)
+    want_lat = np.zeros(len(idx))
+    want_en = np.zeros(len(idx))
+    for w, wl in zip(p.weights, p.folded, strict=True):
+        lay = wl.table()
+        for j, cfg in enumerate(configs):
+            y = np.exp(model.predict(pair_features(cfg, lay))[:, :2])
+            want_lat[j] += w * (y[:, 0] * lay[:, -1]).sum()
+            want_en[j] += w * (y[:, 1] * lay[:, -1]).sum()
+    np.testing.assert_allclose(pred[idx, MI["latency_cycles"]], want_lat, rtol=1e-9)
+    np.testing.assert_allclose(pred[idx, MI["energy_uj"]] * 1e6, want_en, rtol=1e-9)
+    np.testing.assert_allclose(pred[idx, MI["area_mm2"]], area[idx] * 1e-6)
+    assert raw.shape == (len(p.space), 4)

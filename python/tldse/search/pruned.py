@@ -907,9 +907,14 @@ def surrogate_search(
             progress(msg)
 
     per_layer = _per_layer(cfg, model, n, folded)
+    rows_per_prediction = n * (sum(len(w.layers) for w in folded) if per_layer else 1)
+    note(
+        f"surrogate of {'(design, layer) pairs' if per_layer else 'networks'}"
+        f"{' (given model)' if model is not None else ''}: "
+        f"{rows_per_prediction:,} model rows per prediction of the space"
+    )
     if model is not None:
         model = model.copy()
-    if model is not None:
         init_frac, n_rounds = cfg.init_fraction_pretrained, cfg.rounds
     elif per_layer:
         init_frac, n_rounds = cfg.init_fraction, cfg.rounds
