@@ -198,3 +198,14 @@ def test_per_layer_prediction_of_weighted_workloads() -> None:
     np.testing.assert_allclose(pred[idx, MI["energy_uj"]] * 1e6, want_en, rtol=1e-9)
     np.testing.assert_allclose(pred[idx, MI["area_mm2"]], area[idx] * 1e-6)
     assert raw.shape == (len(p.space), 4)
+
+
+def test_finetune_batches_grow_with_the_data() -> None:
+    from tldse.search.pruned import _train_config
+
+    cfg = PrunedConfig()  # batch 512, at most 8 fine-tuning steps per epoch
+    assert _train_config(cfg, True, 0, rows=100_000).batch_size == 512
+    assert _train_config(cfg, False, 0, rows=1_000).batch_size == 512
+    assert _train_config(cfg, False, 0, rows=100_000).batch_size == 12_500
+    off = PrunedConfig(finetune_steps=0)
+    assert _train_config(off, False, 0, rows=100_000).batch_size == 512

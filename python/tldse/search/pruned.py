@@ -623,6 +623,9 @@ class PrunedConfig:
     batch_size: int = 512
     lr: float = 3e-3
     finetune_lr: float = 1e-3
+    #: minibatches per fine-tuning epoch at most (the batch grows with the data;
+    #: 0: always batch_size)
+    finetune_steps: int = 8
     patience: int = 25
     chunk_size: int = DEFAULT_CHUNK_SIZE
     #: torch threads: 1 is fastest for this small network (more threads spin
@@ -948,7 +951,7 @@ def surrogate_search(
             rows.add(new, [] if per_layer else [p[done:] for p in oracle.parts()])
             x, y = rows.arrays()
             if len(x) >= 2:
-                fit(model, x, y, _train_config(cfg, fresh, seed + r))
+                fit(model, x, y, _train_config(cfg, fresh, seed + r, len(x)))
                 fresh = False
             if not oracle.remaining:
                 break
@@ -1043,13 +1046,19 @@ def surrogate_search(
     )
 
 
-def _train_config(cfg: PrunedConfig, fresh: bool, seed: int) -> TrainConfig:
+def _train_config(
+    cfg: PrunedConfig, fresh: bool, seed: int, rows: int = 0
+) -> TrainConfig:
     from tldse.surrogate import TrainConfig
 
+    # fine-tuning: at most finetune_steps minibatches per epoch, however many rows
+    bs = cfg.batch_size
+    if not fresh and cfg.finetune_steps:
+        bs = max(bs, -(-rows // cfg.finetune_steps))
     return TrainConfig(
         epochs=cfg.epochs if fresh else cfg.finetune_epochs,
         lr=cfg.lr if fresh else cfg.finetune_lr,
-        batch_size=cfg.batch_size,
+        batch_size=bs,
         patience=cfg.patience,
         seed=seed,
         device=cfg.device,
