@@ -1062,6 +1062,7 @@ def _train_config(
         patience=cfg.patience,
         seed=seed,
         device=cfg.device,
+        threads=cfg.threads,
     )
 
 
@@ -1079,8 +1080,6 @@ def pretrain(
     new workload (``surrogate_search(model=...)``, ``tldse explore --model``).
     Returns the model and the number of (design, workload) simulations it
     took."""
-    import torch
-
     from tldse.surrogate import fit
 
     cfg = config or PrunedConfig()
@@ -1092,14 +1091,7 @@ def pretrain(
     rows.add(idx, [] if per_layer else problem.simulate_parts(idx))
     x, y = rows.arrays()
     model = _new_model(cfg, seed, per_layer)
-    threads_before = torch.get_num_threads()
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    try:
-        fit(model, x, y, _train_config(cfg, True, seed))
-    finally:
-        if cfg.threads:
-            torch.set_num_threads(threads_before)
+    fit(model, x, y, _train_config(cfg, True, seed))  # sets cfg.threads, and restores
     return model, len(idx) * len(problem.workloads)
 
 
