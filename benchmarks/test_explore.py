@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tldse.data import pair_features, pair_features_grid
+from tldse.learn.features import pair_features, pair_features_grid
 from tldse.space import DesignSpace
 from tldse.workloads import get
 from tldse.workloads.fold import fold
@@ -58,15 +58,15 @@ def test_pair_features_grid(benchmark: Any, grid: Any) -> None:
 
 
 def test_predict_space_per_layer(benchmark: Any) -> None:
-    from tldse.search.pruned import (
-        Problem,
+    from tldse.exploration.problem import Problem
+    from tldse.exploration.surrogate import (
         PrunedConfig,
         TrainingSet,
-        _area_um2,
         _new_model,
         _predict_all,
     )
-    from tldse.surrogate import TrainConfig, fit
+    from tldse.learn import TrainConfig, fit
+    from tldse.search.results import design_areas_um2
 
     problem = Problem.create("tiny", "resnet18")
     folded = problem.folded
@@ -75,7 +75,7 @@ def test_predict_space_per_layer(benchmark: Any) -> None:
     rows.add(idx, [])
     model = _new_model(PrunedConfig(), 0, per_layer=True)
     fit(model, *rows.arrays(), TrainConfig(epochs=2, seed=0))
-    area = _area_um2(problem.space, problem.energy, 65536)
+    area = design_areas_um2(problem.space, problem.energy)
     pred, raw = benchmark(_predict_all, problem, folded, model, area, 65536, True)
     assert pred.shape[0] == len(problem.space) and np.isfinite(raw).all()
     _rows_per_second(benchmark, len(problem.space) * len(folded[0].layers))

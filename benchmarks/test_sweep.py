@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tldse.search import sweep
+from tldse import sweep
 from tldse.space import DesignSpace
 
 FULL = os.environ.get("TLDSE_BENCH_SWEEP", "") == "full"

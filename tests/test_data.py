@@ -9,20 +9,17 @@ import numpy as np
 import pytest
 
 import tldse
-from tldse import data
-from tldse.data import (
+from tldse.learn import dataset as data
+from tldse.learn.dataset import DatasetSpec, Fidelity, generate, load
+from tldse.learn.features import (
     CONFIG_FEATURES,
     LAYER_FEATURES,
     PAIR_FEATURES,
     DatasetError,
-    DatasetSpec,
-    Fidelity,
     config_features,
     configs_from_features,
-    generate,
     layer_features,
     layers_from_features,
-    load,
     pair_features,
     pair_features_grid,
 )

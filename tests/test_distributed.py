@@ -10,11 +10,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
-pytest.importorskip("distributed")
-
 from tldse.cli import main
-from tldse.distributed import DaskUnavailableError, connect, dask_executor
-from tldse.search import sweep
+from tldse.search.dask import DaskUnavailableError, connect, dask_executor
+from tldse.search.sweep import sweep
+
+pytestmark = pytest.mark.slow  # torch training, Dask or experiments
 
 
 @pytest.fixture(scope="module")

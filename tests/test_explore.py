@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 
 import numpy as np
 import pytest
 
-from tldse.search.pruned import (
-    Problem,
-    PrunedConfig,
-    SearchError,
-    exhaustive_search,
-    surrogate_search,
-)
+from tldse.exploration.baselines import exhaustive_search
+from tldse.exploration.problem import Problem, SearchError
+from tldse.exploration.surrogate import PrunedConfig, surrogate_search
+
+pytestmark = pytest.mark.slow  # torch training, Dask or experiments
 
 FAST = PrunedConfig(epochs=30, finetune_epochs=10, rounds=3, hidden=(32, 32))
 FAST_NET = dataclasses.replace(FAST, granularity="network", rounds_network=3)
@@ -31,7 +28,7 @@ def problem() -> Problem:
 
 @pytest.fixture(scope="module")
 def runs(problem: Problem) -> dict[str, object]:
-    from tldse.search.baselines import nsga2_search, random_search
+    from tldse.exploration.baselines import nsga2_search, random_search
 
     return {
         "surrogate": surrogate_search(problem, 60, seed=3, config=FAST),
@@ -67,7 +64,7 @@ def test_budget_respected_by_every_method(problem, runs, monkeypatch):
         assert res.n_simulations <= 60
         assert len(set(res.indices.tolist())) == res.n_simulations
     # count what really reaches the simulator
-    from tldse.search.baselines import nsga2_search, random_search
+    from tldse.exploration.baselines import nsga2_search, random_search
 
     calls: list[int] = []
     real = Problem.simulate_parts
@@ -87,7 +84,7 @@ def test_budget_respected_by_every_method(problem, runs, monkeypatch):
 
 
 def test_budget_equal_to_space_gives_the_exhaustive_front(problem):
-    from tldse.search.exhaustive import sweep
+    from tldse.search.sweep import sweep
 
     ref = sweep("tiny", "alexnet", objectives="latency,energy", constraints=CONS)
     res = surrogate_search(problem, len(problem.space), seed=0, config=FAST)
@@ -98,7 +95,7 @@ def test_budget_equal_to_space_gives_the_exhaustive_front(problem):
 
 
 def test_equal_seeds_equal_results(problem, runs):
-    from tldse.search.baselines import nsga2_search, random_search
+    from tldse.exploration.baselines import nsga2_search, random_search
 
     again = {
         "surrogate": surrogate_search(problem, 60, seed=3, config=FAST),
@@ -119,7 +116,7 @@ def test_surrogate_finds_the_edp_optimum_on_tiny():
 
 
 def test_bad_strings_are_rejected_with_valid_names():
-    from tldse.explore import explore
+    from tldse import explore
 
     with pytest.raises(ValueError, match=r"valid: latency, energy, area"):
         explore("tiny", "alexnet", objectives="latency,speed", budget=10)
@@ -132,7 +129,7 @@ def test_bad_strings_are_rejected_with_valid_names():
 
 
 def test_cli_rejects_bad_strings(capsys):
-    from tldse.cli_explore import main
+    from tldse.cli import main
 
     assert main(["explore", "--space", "tiny", "--objectives", "speed"]) == 2
     assert "valid: latency" in capsys.readouterr().err
@@ -141,10 +138,10 @@ def test_cli_rejects_bad_strings(capsys):
 
 
 def test_explore_writes_the_report(tmp_path):
-    from tldse.cli_explore import main
+    from tldse.cli import main
 
     out = tmp_path / "ex"
-    argv = ["explore", "--space", "tiny", "--workload", "alexnet,resnet18:2"]
+    argv = ["explore", "--space", "tiny", "--workload", "alexnet,resnet18*2"]
     argv += ["--budget", "50", "--constraint", CONS, "--out", str(out), "--quiet"]
     assert main(argv) == 0
     names = ["report.md", "front.csv", "simulated.csv", "best.json"]
@@ -152,7 +149,7 @@ def test_explore_writes_the_report(tmp_path):
     for name in names:
         assert (out / name).exists(), name
     text = (out / "report.md").read_text()
-    assert "tldse explore --space tiny --workload alexnet,resnet18:2" in text
+    assert "tldse explore --space tiny --workload 'alexnet,resnet18*2'" in text
     assert "Per-layer breakdown" in text and "parity.png" in text
     best = json.loads((out / "best.json").read_text())
     assert best["simulations"] <= 50
@@ -161,8 +158,8 @@ def test_explore_writes_the_report(tmp_path):
 
 
 def test_model_reuse(tmp_path):
-    from tldse.explore import explore
-    from tldse.surrogate import Surrogate
+    from tldse import explore
+    from tldse.learn import Surrogate
 
     explore("tiny", "alexnet", budget=40, out=tmp_path / "a")
     model = Surrogate.load(tmp_path / "a" / "model")
@@ -180,7 +177,7 @@ def test_model_reuse(tmp_path):
 
 
 def test_experiment_tiny(tmp_path):
-    from tldse.explore_experiment import run_experiment
+    from tldse.experiments.search import run_experiment
 
     data = run_experiment(
         "tiny", tmp_path, seeds=[0], workloads=["alexnet"], plots=True
@@ -193,30 +190,28 @@ def test_experiment_tiny(tmp_path):
         assert r["all_reported_valid"]
 
 
-def test_register_tolerates_an_existing_experiment_command():
-    from tldse.cli_explore import register
+def test_one_parser_holds_every_command():
+    from tldse.cli import build_parser
 
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers(dest="command")
-    e = sub.add_parser("experiment")
-    esub = e.add_subparsers(dest="experiment_command")
-    esub.add_parser("transfer")
-    register(sub)
+    parser = build_parser()
     args = parser.parse_args(["experiment", "search", "--size", "tiny"])
     assert args.size == "tiny"
-    parser.parse_args(["experiment", "transfer"])
-    # and on its own
-    parser2 = argparse.ArgumentParser()
-    register(parser2.add_subparsers(dest="command"))
-    assert parser2.parse_args(["explore"]).method == "surrogate"
+    assert parser.parse_args(["experiment", "transfer"]).out == "experiment-transfer"
+    assert parser.parse_args(["explore"]).method == "surrogate"
+
+
+def test_old_weight_syntax_is_explained(capsys):
+    from tldse.cli import main
+
+    assert main(["explore", "--space", "tiny", "--workload", "resnet18:2"]) == 2
+    assert "a weight is written resnet18*2" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("granularity", ["layer", "network"])
 def test_killed_explore_resumes_without_simulating_twice(
     tmp_path, monkeypatch, granularity
 ):
-    from tldse import _core, sim
-    from tldse.explore import explore
+    from tldse import _core, explore, sim
 
     kw = {"objectives": "latency,energy", "constraints": [CONS], "budget": 60}
     kw["granularity"] = granularity
@@ -265,7 +260,7 @@ def test_killed_explore_resumes_without_simulating_twice(
 
 
 def test_simulation_file_ending_without_newline(tmp_path) -> None:
-    from tldse.search.pruned import SimulationCache
+    from tldse.exploration.problem import SimulationCache
 
     p = Problem.create("tiny", "alexnet")
     path = tmp_path / "sims.jsonl"
@@ -290,10 +285,8 @@ def test_simulation_file_ending_without_newline(tmp_path) -> None:
 
 
 def test_no_feasible_design_in_the_first_sample(monkeypatch):
-    from tldse.search import pruned
-
     p = Problem.create("tiny", "alexnet", objectives="edp")
-    real = pruned.Problem._simulate_parts
+    real = Problem._simulate_parts
     calls = []
 
     def first_all_infeasible(self, idx):
@@ -303,7 +296,7 @@ def test_no_feasible_design_in_the_first_sample(monkeypatch):
         calls.append(len(idx))
         return out
 
-    monkeypatch.setattr(pruned.Problem, "_simulate_parts", first_all_infeasible)
+    monkeypatch.setattr(Problem, "_simulate_parts", first_all_infeasible)
     cfg = dataclasses.replace(FAST_NET, min_init=8)
     res = surrogate_search(p, 40, seed=0, config=cfg)
     assert res.n_simulations <= 40 and len(res.front) == 1
@@ -311,7 +304,7 @@ def test_no_feasible_design_in_the_first_sample(monkeypatch):
 
 
 def test_device_and_granularity_errors(tmp_path, capsys):
-    from tldse.cli_explore import main
+    from tldse.cli import main
 
     argv = ["explore", "--space", "tiny", "--budget", "20", "--quiet"]
     assert main([*argv, "--device", "gpu", "--out", str(tmp_path / "a")]) == 2
@@ -324,7 +317,7 @@ def test_device_and_granularity_errors(tmp_path, capsys):
 
 
 def test_simulation_file_of_another_problem_is_refused(tmp_path):
-    from tldse.explore import explore
+    from tldse import explore
 
     explore("tiny", "alexnet", budget=20, out=tmp_path)
     with pytest.raises(SearchError, match=r"differs in: workloads"):
@@ -337,10 +330,11 @@ def test_simulation_file_of_another_problem_is_refused(tmp_path):
 
 
 def test_cuda_without_a_gpu_fails_before_simulating(tmp_path, capsys):
-    torch = pytest.importorskip("torch")
+    import torch
+
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
-    from tldse.cli_explore import main
+    from tldse.cli import main
 
     out = tmp_path / "ex"
     argv = ["explore", "--space", "tiny", "--budget", "20", "--device", "cuda"]

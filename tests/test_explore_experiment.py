@@ -10,15 +10,18 @@ import math
 import numpy as np
 import pytest
 
-from tldse.explore_experiment import (
+from tldse.experiments.search import (
     _hv,
     _match_nsga2,
     first_reaching,
     hv_curve,
     run_experiment,
 )
+from tldse.exploration.problem import Problem, SearchError
+from tldse.exploration.surrogate import PrunedConfig, pretrain
 from tldse.search.pareto import pareto_mask
-from tldse.search.pruned import Problem, PrunedConfig, SearchError, pretrain
+
+pytestmark = pytest.mark.slow  # torch training, Dask or experiments
 
 
 def test_hv_of_a_hand_computed_front() -> None:
@@ -134,8 +137,8 @@ def test_transfer_runs_record_their_pretraining(tmp_path) -> None:
 
 @pytest.mark.parametrize("per_layer", [True, False])
 def test_pretrain_predicts_its_sources(per_layer: bool) -> None:
+    from tldse.exploration.surrogate import _predict_network
     from tldse.search.metrics import METRIC_INDEX as MI
-    from tldse.search.pruned import _predict_network
 
     src = Problem.create("tiny", ["resnet18", "vgg16"])
     cfg = PrunedConfig(epochs=150, hidden=(32, 32))
@@ -160,7 +163,7 @@ def test_pretrain_predicts_its_sources(per_layer: bool) -> None:
 
 
 def test_granularity_choice() -> None:
-    from tldse.search.pruned import _per_layer
+    from tldse.exploration.surrogate import _per_layer
 
     p = Problem.create("tiny", ["resnet18", "vgg16"])
     n, f = len(p.space), p.folded
@@ -176,13 +179,14 @@ def test_granularity_choice() -> None:
 def test_per_layer_prediction_of_weighted_workloads() -> None:
     """_predict_all (grid features, chunks, einsum, combine) against a plain loop
     over designs and layers with pair_features."""
-    from tldse.data import pair_features
+    from tldse.exploration.surrogate import _predict_all
+    from tldse.learn.features import pair_features
     from tldse.search.metrics import METRIC_INDEX as MI
-    from tldse.search.pruned import _area_um2, _predict_all
+    from tldse.search.results import design_areas_um2
 
     p = Problem.create("tiny", ["alexnet", "resnet18"], weights=[1.0, 2.0])
     model, _ = pretrain(p, 40, seed=1, config=PrunedConfig(epochs=5))
-    area = _area_um2(p.space, p.energy, 65536)
+    area = design_areas_um2(p.space, p.energy)
     pred, raw = _predict_all(p, p.folded, model, area, 100, True)  # small chunks
     idx = np.array([0, 7, 123, len(p.space) - 1])
     configs = p.space.configs(idx)
@@ -201,7 +205,7 @@ def test_per_layer_prediction_of_weighted_workloads() -> None:
 
 
 def test_finetune_batches_grow_with_the_data() -> None:
-    from tldse.search.pruned import _train_config
+    from tldse.exploration.surrogate import _train_config
 
     cfg = PrunedConfig()  # batch 512, at most 8 fine-tuning steps per epoch
     assert _train_config(cfg, True, 0, rows=100_000).batch_size == 512

@@ -31,8 +31,9 @@ import pytest
 import tldse
 from tldse import _core
 
+from .helpers import BIG, unbounded
+
 REL = 1e-12
-BIG = 1 << 20  # a GLB / bandwidth large enough to never matter
 TENSORS = ("weight", "input", "output")
 LEVELS = ("dram", "glb", "noc", "rf")
 # eyeriss: per 16-bit access MAC 1, RF 1, NoC 2, GLB 6, DRAM 200 (size independent).
@@ -41,20 +42,8 @@ EYERISS = {"dram": 200.0, "glb": 6.0, "noc": 2.0, "rf": 1.0}
 
 def acc16(dataflow: str, **kw: object) -> tldse.Accelerator:
     """2x2 array, 16-bit everything, buffers and bandwidths that never limit."""
-    base: dict[str, object] = {
-        "dataflow": dataflow,
-        "pe_rows": 2,
-        "pe_cols": 2,
-        "rf_bytes": 6,  # 8*6 = 48 = 16+16+16 bits: the smallest feasible RF
-        "glb_bytes": BIG,
-        "dram_bw_bytes_per_cycle": BIG,
-        "glb_bw_bytes_per_cycle": BIG,
-        "weight_bits": 16,
-        "act_bits": 16,
-        "psum_bits": 16,
-    }
-    base.update(kw)
-    return tldse.Accelerator(**base)  # type: ignore[arg-type]
+    # rf 8*6 = 48 = 16+16+16 bits: the smallest feasible RF
+    return unbounded(dataflow, **{"pe_rows": 2, "pe_cols": 2, "rf_bytes": 6, **kw})
 
 
 def acc8(**kw: object) -> tldse.Accelerator:

@@ -22,6 +22,12 @@ def test_every_case_is_pinned() -> None:
     assert sorted(GOLDEN) == sorted(CASES)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.slow) if n.startswith("explore/") else n
+        for n in sorted(CASES)
+    ],
+)
 def test_pinned(name: str) -> None:
     assert CASES[name]() == GOLDEN[name], f"{name} changed"

@@ -65,7 +65,7 @@ def accelerators(draw: st.DrawFn) -> tldse.Accelerator:
 def _one(
     acc: tldse.Accelerator, layer: tldse.Layer, objective: str = "edp"
 ) -> dict[str, float]:
-    ev = tldse.evaluate([acc], [layer], objective=objective)  # type: ignore[arg-type]
+    ev = tldse.evaluate([acc], [layer], mapper_objective=objective)  # type: ignore[arg-type]
     return {
         k: float(v[0, 0]) if v.ndim == 2 else float(v[0]) for k, v in ev.arrays.items()
     }

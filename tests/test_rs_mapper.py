@@ -45,7 +45,8 @@ from hypothesis import strategies as st
 import tldse
 from tldse import _core
 
-BIG = 1 << 20  # a GLB / bandwidth large enough to never matter
+from .helpers import BIG, unbounded
+
 REL = 1e-12
 TOL = 1e-9  # Python reference vs C++ (different summation order)
 TENSORS = ("weight", "input", "output")
@@ -66,17 +67,7 @@ SETTINGS = settings(
 
 def rs_acc(**kw: Any) -> tldse.Accelerator:
     """An rs design, 16-bit everything, buffers and bandwidths that never limit."""
-    base: dict[str, Any] = {
-        "dataflow": "rs",
-        "glb_bytes": BIG,
-        "dram_bw_bytes_per_cycle": BIG,
-        "glb_bw_bytes_per_cycle": BIG,
-        "weight_bits": 16,
-        "act_bits": 16,
-        "psum_bits": 16,
-    }
-    base.update(kw)
-    return tldse.Accelerator(**base)
+    return unbounded("rs", **kw)
 
 
 def run(
@@ -90,7 +81,7 @@ def run(
         acc,
         [layer],
         energy=energy,
-        objective=objective,  # type: ignore[arg-type]
+        mapper_objective=objective,  # type: ignore[arg-type]
         mapper=mapper,  # type: ignore[arg-type]
     )
     (lr,) = rep.layers
@@ -1241,17 +1232,17 @@ def test_deterministic() -> None:
             a = flat(core(acc, layer, table, o, mode))
             b = flat(core(acc, layer, table, o, mode))
             assert a == b
-        r1 = tldse.simulate(acc, layers, objective=o, mapper=mode)  # type: ignore[arg-type]
-        r2 = tldse.simulate(acc, layers, objective=o, mapper=mode)  # type: ignore[arg-type]
+        r1 = tldse.simulate(acc, layers, mapper_objective=o, mapper=mode)  # type: ignore[arg-type]
+        r2 = tldse.simulate(acc, layers, mapper_objective=o, mapper=mode)  # type: ignore[arg-type]
         assert r1.layers == r2.layers
         # the threaded batch path picks the same mappings as the one-layer path
         accs = [acc, acc.replace(multicast=False), acc.replace(pe_cols=3)]
-        e1 = tldse.evaluate(accs, layers, objective=o, mapper=mode, threads=1)  # type: ignore[arg-type]
-        e4 = tldse.evaluate(accs, layers, objective=o, mapper=mode, threads=4)  # type: ignore[arg-type]
+        e1 = tldse.evaluate(accs, layers, mapper_objective=o, mapper=mode, threads=1)  # type: ignore[arg-type]
+        e4 = tldse.evaluate(accs, layers, mapper_objective=o, mapper=mode, threads=4)  # type: ignore[arg-type]
         for f in e1:
             np.testing.assert_array_equal(e1[f], e4[f])
         for i, a_ in enumerate(accs):
-            rep = tldse.simulate(a_, layers, objective=o, mapper=mode)  # type: ignore[arg-type]
+            rep = tldse.simulate(a_, layers, mapper_objective=o, mapper=mode)  # type: ignore[arg-type]
             for j, lr in enumerate(rep.layers):
                 for f in ("latency_cycles", "compute_cycles", "energy_pj"):
                     assert e1[f][i, j] == lr.metrics[f]

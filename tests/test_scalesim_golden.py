@@ -23,7 +23,7 @@ ROWS = [
     row
     for row in csv.DictReader(
         line
-        for line in (GOLDEN / "scalesim_cycles.csv").open()
+        for line in (GOLDEN / "scalesim_cycles.csv").read_text().splitlines()
         if not line.startswith("#")
     )
 ]

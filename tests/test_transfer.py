@@ -10,19 +10,18 @@ import numpy as np
 import pytest
 import torch
 
-from tldse.cli_learn import register
-from tldse.data import DatasetSpec, Fidelity, generate, load
-from tldse.surrogate import Surrogate, SurrogateError, TrainConfig, fit
-from tldse.transfer import (
+from tldse.cli.learn import register
+from tldse.experiments.transfer import (
     experiment_config,
-    fine_tune,
-    finetune_config,
-    freeze,
     merge,
     replot,
     run_experiment,
-    score,
 )
+from tldse.learn import Surrogate, SurrogateError, TrainConfig, fit
+from tldse.learn.dataset import DatasetSpec, Fidelity, generate, load
+from tldse.learn.transfer import fine_tune, finetune_config, freeze, score
+
+pytestmark = pytest.mark.slow  # torch training, Dask or experiments
 
 TARGETS = ("latency", "energy")
 
@@ -157,39 +156,27 @@ def test_cli_choices_match_the_library() -> None:
     import subprocess
     import sys
 
-    from tldse import cli_learn, transfer
-    from tldse.surrogate import train
+    from tldse.cli import experiment as cli_experiment
+    from tldse.cli import learn as cli_learn
+    from tldse.experiments import transfer as experiment
+    from tldse.learn import train, transfer
 
     assert cli_learn.STRATEGIES == transfer.STRATEGIES
-    assert cli_learn.TARGET_KINDS == transfer.TARGET_KINDS
-    assert set(cli_learn.SIZES) == set(transfer.sizes())
+    assert cli_experiment._STRATEGIES == transfer.STRATEGIES
+    assert cli_experiment._TARGET_KINDS == experiment.TARGET_KINDS
+    assert set(cli_experiment._TRANSFER_SIZES) == set(experiment.sizes())
     assert cli_learn.LOSSES == train.LOSSES
     assert cli_learn.SCHEDULES == train.SCHEDULES
     assert cli_learn.WEIGHTINGS == train.WEIGHTINGS
     # building the parser does not import torch
     code = (
-        "import argparse, sys; from tldse.cli_learn import register; "
-        "p = argparse.ArgumentParser(); register(p.add_subparsers()); "
+        "import sys; from tldse.cli import build_parser; build_parser(); "
         "print('torch' in sys.modules)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
-
-
-def test_experiment_command_shared_with_explore() -> None:
-    """``experiment`` holds ``transfer`` and ``search`` in either wiring order."""
-    explore = pytest.importorskip("tldse.cli_explore")
-    for order in ((register, explore.register), (explore.register, register)):
-        parser = argparse.ArgumentParser(prog="tldse")
-        sub = parser.add_subparsers(dest="command")
-        for reg in order:
-            reg(sub)
-        args = parser.parse_args(["experiment", "transfer", "--out", "x"])
-        assert args.func.__name__ == "cmd_experiment_transfer"
-        args = parser.parse_args(["experiment", "search"])
-        assert args.experiment_command == "search"
 
 
 def test_tiny_experiment(tmp_path: Path) -> None:

@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
 
 from tldse.workloads import (
     ImportedWorkload,
@@ -26,12 +29,6 @@ from tldse.workloads import (
     to_scalesim_topology,
     zoo,
 )
-
-pytest.importorskip("torch")
-
-import torch
-import torch.nn.functional as F
-from torch import nn
 
 
 def keys(layers: Workload | list[Layer]) -> list[tuple[int, ...]]:
@@ -402,7 +399,6 @@ def _export(model: nn.Module, x: torch.Tensor, path: Path, **kw: Any) -> Path:
 
 
 def test_onnx_transformer_matches_torch_import(tmp_path: Path) -> None:
-    pytest.importorskip("onnx")
     torch.manual_seed(0)
     model = TinyTransformer()
     path = _export(model, torch.randn(2, 6, 32), tmp_path / "tiny.onnx")
@@ -414,8 +410,8 @@ def test_onnx_transformer_matches_torch_import(tmp_path: Path) -> None:
     assert keys(wl) == keys(tiny_expected(batch=2, tokens=6))
 
 
+@pytest.mark.slow  # a torch ONNX export
 def test_onnx_cnn(tmp_path: Path, resnet18: nn.Module) -> None:
-    pytest.importorskip("onnx")
     path = _export(resnet18, torch.randn(1, 3, 64, 64), tmp_path / "r18.onnx")
     with pytest.warns(SkippedLayersWarning):
         wl = from_onnx(path)
@@ -433,7 +429,6 @@ def test_onnx_cnn(tmp_path: Path, resnet18: nn.Module) -> None:
 
 
 def test_onnx_needs_fixed_shapes(tmp_path: Path) -> None:
-    pytest.importorskip("onnx")
     path = _export(
         nn.Sequential(nn.Linear(8, 4)),
         torch.randn(3, 8),

@@ -1,11 +1,15 @@
 """tldse: design space exploration of DNN accelerators.
 
-A C++ analytical simulator (``tldse._core``) with a typed Python API on top.
+A C++ analytical simulator (``tldse._core``) with a typed Python API on top. The
+facade: :class:`Accelerator`, :class:`Workload`, :class:`DesignSpace`,
+:func:`evaluate` (batch), :func:`simulate` (one design), :func:`sweep` (every
+design of a space) and :func:`explore` (a search within a budget).
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
 from tldse import workloads
+from tldse.api import explore, sweep
 from tldse.arch import (
     CONFIG_COLUMNS,
     DATAFLOWS,
@@ -17,8 +21,11 @@ from tldse.arch import (
     preset_info,
     presets,
 )
-from tldse.search import SweepResult, pareto_mask, sweep
+from tldse.exploration.problem import SearchResult
+from tldse.search.pareto import pareto_mask
+from tldse.search.sweep import SweepResult
 from tldse.sim import (
+    MAPPER_OBJECTIVES,
     RESULT_FIELDS,
     STATUS_NAMES,
     Evaluation,
@@ -38,6 +45,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "CONFIG_COLUMNS",
     "DATAFLOWS",
+    "MAPPER_OBJECTIVES",
     "RESULT_FIELDS",
     "STATUS_NAMES",
     "Accelerator",
@@ -47,6 +55,7 @@ __all__ = [
     "Layer",
     "LayerReport",
     "PresetInfo",
+    "SearchResult",
     "SimulationReport",
     "SweepResult",
     "Workload",
@@ -54,6 +63,7 @@ __all__ = [
     "config_table",
     "energy_table",
     "evaluate",
+    "explore",
     "pareto_mask",
     "preset_info",
     "presets",

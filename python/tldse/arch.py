@@ -18,6 +18,8 @@ from tldse import _core
 Dataflow = Literal["ws", "os", "is", "rs"]
 DATAFLOWS: tuple[Dataflow, ...] = ("ws", "os", "is", "rs")
 CONFIG_COLUMNS: tuple[str, ...] = tuple(_core.config_columns)
+#: Column name -> its position in a config row.
+CONFIG_INDEX: dict[str, int] = {name: i for i, name in enumerate(CONFIG_COLUMNS)}
 
 EnergyTable = _core.EnergyTable
 
@@ -254,3 +256,27 @@ def _frame_to_table(df: Any) -> npt.NDArray[np.float64]:
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"config column {name} must be numeric") from exc
     return out
+
+
+#: The numeric fields of an energy table (every field but ``name``).
+ENERGY_FIELDS: tuple[str, ...] = (
+    "ref_bits", "mac_pj", "rf_pj", "rf_ref_bytes", "noc_pj", "glb_pj",
+    "glb_ref_bytes", "sram_size_exponent", "dram_pj", "leakage_mw_per_mm2",
+    "mac_um2", "rf_um2_per_byte", "glb_um2_per_byte", "noc_um2_per_pe",
+)  # fmt: skip
+
+
+def energy_spec(energy: str | Path | EnergyTable | None) -> dict[str, Any]:
+    """An energy table as plain data (name + every field): JSON-ready, comparable
+    in manifests, and picklable for worker processes."""
+    t = energy_table(energy)
+    return {"name": str(t.name), **{k: float(getattr(t, k)) for k in ENERGY_FIELDS}}
+
+
+def energy_from_spec(spec: Mapping[str, Any]) -> EnergyTable:
+    """The :class:`EnergyTable` of an :func:`energy_spec`."""
+    base = str(spec["name"])
+    t = energy_table(base if base in ("horowitz45", "eyeriss") else None)
+    for key in ENERGY_FIELDS:
+        t.set(key, float(spec[key]))
+    return t

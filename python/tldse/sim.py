@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,16 +25,30 @@ WorkloadLike = Workload | Iterable[Layer] | str | Path
 TableLike = str | Path | EnergyTable | None
 
 
-OBJECTIVES: tuple[str, ...] = ("latency", "energy", "edp")
+#: What the rs mapper minimises where the dataflow leaves a choice.
+MAPPER_OBJECTIVES: tuple[str, ...] = ("latency", "energy", "edp")
 MAPPER_MODES: tuple[str, ...] = ("heuristic", "exhaustive")
-Objective = Literal["latency", "energy", "edp"]
+MapperObjective = Literal["latency", "energy", "edp"]
 MapperMode = Literal["heuristic", "exhaustive"]
 
 
+def _mapper_objective(mapper_objective: str, objective: str | None) -> str:
+    """``mapper_objective``, or the deprecated ``objective=`` spelling of it."""
+    if objective is None:
+        return mapper_objective
+    warnings.warn(
+        "objective= is deprecated; use mapper_objective= (the rs mapper's objective)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return objective
+
+
 def _check_mapper(objective: str, mapper: str) -> None:
-    if objective not in OBJECTIVES:
+    if objective not in MAPPER_OBJECTIVES:
         raise ValueError(
-            f"objective must be one of {', '.join(OBJECTIVES)}; got {objective!r}"
+            f"mapper_objective must be one of {', '.join(MAPPER_OBJECTIVES)}; got "
+            f"{objective!r}"
         )
     if mapper not in MAPPER_MODES:
         raise ValueError(
@@ -106,20 +121,24 @@ def evaluate(
     energy: TableLike = None,
     threads: int | None = None,
     per_network: bool = False,
-    objective: Objective = "edp",
+    mapper_objective: MapperObjective = "edp",
     mapper: MapperMode = "heuristic",
+    objective: MapperObjective | None = None,
 ) -> Evaluation:
     """Evaluates every (config, layer) pair in C++ threads with the GIL released.
 
     ``configs``: list of :class:`Accelerator`, a DataFrame with config columns, or an
-    ``(n, 18)`` array. ``workload``: a :class:`Workload`, a list of layers or a topology
-    file. ``per_network`` sums layers (weighted by ``count``) per config.
-    ``objective`` (latency, energy, edp) is what the mapper minimises and ``mapper``
-    (heuristic, exhaustive) how hard it searches; both only matter where the dataflow
-    leaves a choice (``rs``). Infeasible points get a non-zero ``status`` and NaN
-    metrics; malformed input raises ValueError.
+    ``(n, 18)`` array. ``workload``: a :class:`Workload`, a list of layers, a zoo name
+    (``"resnet50"``, ``"bert_base:seq_len=256"``) or a topology file
+    (:func:`tldse.workloads.resolve_workload`). ``per_network`` sums layers
+    (weighted by ``count``) per config. ``mapper_objective`` (latency, energy, edp)
+    is what the mapper minimises and ``mapper`` (heuristic, exhaustive) how hard it
+    searches; both only matter where the dataflow leaves a choice (``rs``).
+    ``objective`` is a deprecated name of ``mapper_objective``. Infeasible points get
+    a non-zero ``status`` and NaN metrics; malformed input raises ValueError.
     """
-    _check_mapper(objective, mapper)
+    mapper_objective = _mapper_objective(mapper_objective, objective)  # type: ignore[assignment]
+    _check_mapper(mapper_objective, mapper)
     table = config_table(configs)
     wl = as_workload(workload)
     raw = _core.evaluate(
@@ -128,7 +147,7 @@ def evaluate(
         energy_table(energy),
         _threads(threads),
         per_network,
-        objective,
+        mapper_objective,
         mapper,
     )
     arrays = {str(k): np.asarray(v) for k, v in raw.items()}
@@ -204,14 +223,17 @@ def simulate(
     workload: WorkloadLike,
     *,
     energy: TableLike = None,
-    objective: Objective = "edp",
+    mapper_objective: MapperObjective = "edp",
     mapper: MapperMode = "heuristic",
+    objective: MapperObjective | None = None,
 ) -> SimulationReport:
     """One design, every layer, with per-level and per-tensor detail.
 
-    Uses the same C++ cost function as :func:`evaluate`.
+    Uses the same C++ cost function as :func:`evaluate`; the arguments mean the
+    same (``objective`` is a deprecated name of ``mapper_objective``).
     """
-    _check_mapper(objective, mapper)
+    mapper_objective = _mapper_objective(mapper_objective, objective)  # type: ignore[assignment]
+    _check_mapper(mapper_objective, mapper)
     if not isinstance(accelerator, Accelerator):
         raise ValueError("accelerator must be a tldse.Accelerator")
     wl = as_workload(workload)
@@ -222,7 +244,9 @@ def simulate(
         accelerator, wl.name, str(table.name), float(table.area_um2(row))
     )
     for layer, lrow in zip(wl.layers, layer_rows, strict=True):
-        d = _core.evaluate_layer(row, lrow.astype(np.float64), table, objective, mapper)
+        d = _core.evaluate_layer(
+            row, lrow.astype(np.float64), table, mapper_objective, mapper
+        )
         report.layers.append(
             LayerReport(
                 name=layer.name,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tldse.arch import Accelerator
-from tldse.sim import MapperMode, Objective, simulate
+from tldse.sim import MapperMode, MapperObjective, simulate
 from tldse.workloads.zoo import get
 
 # Measured per-layer processing latency (ms) and DRAM accesses (MB) at batch 4,
@@ -50,12 +50,12 @@ class LayerComparison:
 
 
 def eyeriss_alexnet(
-    objective: Objective = "edp", mapper: MapperMode = "heuristic"
+    mapper_objective: MapperObjective = "edp", mapper: MapperMode = "heuristic"
 ) -> list[LayerComparison]:
     """Our rs model with the ``eyeriss`` preset vs the chip, AlexNet conv layers."""
     acc = Accelerator.preset("eyeriss")
     convs = [layer for layer in get("alexnet", batch=4).layers if layer.kind == "conv"]
-    rep = simulate(acc, convs, objective=objective, mapper=mapper)
+    rep = simulate(acc, convs, mapper_objective=mapper_objective, mapper=mapper)
     word_bytes = acc.act_bits / 8  # 16-bit words everywhere on Eyeriss
     out = []
     for layer in rep.layers:

@@ -1,14 +1,7 @@
-"""Search over design spaces: exhaustive sweeps and Pareto fronts."""
+"""Search over design spaces: objectives, constraints and metrics, exact Pareto
+fronts, result tables, exhaustive sweeps (:func:`tldse.search.sweep.sweep`; with
+its plot: ``tldse.sweep``) and their Dask scale-out."""
 
-from tldse.search.exhaustive import (
-    ChunkResult,
-    ChunkTask,
-    SweepError,
-    SweepResult,
-    evaluate_designs,
-    run_chunk,
-    sweep,
-)
 from tldse.search.metrics import (
     METRICS,
     OBJECTIVES,
@@ -18,6 +11,15 @@ from tldse.search.metrics import (
     parse_objectives,
 )
 from tldse.search.pareto import ParetoArchive, pareto_front, pareto_mask
+from tldse.search.results import best_designs, design_frame, results_frame
+from tldse.search.sweep import (
+    ChunkResult,
+    ChunkTask,
+    SweepError,
+    SweepResult,
+    evaluate_designs,
+    run_chunk,
+)
 
 __all__ = [
     "METRICS",
@@ -28,12 +30,14 @@ __all__ = [
     "ParetoArchive",
     "SweepError",
     "SweepResult",
+    "best_designs",
+    "design_frame",
     "evaluate_designs",
     "pareto_front",
     "pareto_mask",
     "parse_constraint",
     "parse_constraints",
     "parse_objectives",
+    "results_frame",
     "run_chunk",
-    "sweep",
 ]

@@ -1,7 +1,21 @@
 """Workloads: layer tables from the zoo, SCALE-Sim topologies, tldse CSVs, PyTorch
-modules and ONNX models; unique-shape folding."""
+modules and ONNX models; unique-shape folding; the one workload resolver
+(:func:`resolve_workload`)."""
 
 from tldse.workloads.fold import fold, network_total, unfold
+from tldse.workloads.importers.onnx_model import from_onnx
+from tldse.workloads.importers.pytorch import (
+    ImportedWorkload,
+    SkippedLayersWarning,
+    SkippedOp,
+    from_torch,
+)
+from tldse.workloads.importers.scalesim import (
+    read_scalesim_topology,
+    scalesim_equivalent,
+    to_layer_csv,
+    to_scalesim_topology,
+)
 from tldse.workloads.layer import (
     KINDS,
     LAYER_COLUMNS,
@@ -10,20 +24,15 @@ from tldse.workloads.layer import (
     Workload,
     as_workload,
 )
-from tldse.workloads.onnx_import import from_onnx
-from tldse.workloads.scalesim import (
-    read_scalesim_topology,
-    scalesim_equivalent,
-    to_layer_csv,
-    to_scalesim_topology,
+from tldse.workloads.resolve import (
+    parse_workload_list,
+    resolve_workload,
+    split_weight,
 )
-from tldse.workloads.torch_import import (
-    ImportedWorkload,
-    SkippedLayersWarning,
-    SkippedOp,
-    from_torch,
-)
-from tldse.workloads.zoo import get, load, names, options
+from tldse.workloads.zoo import get, names, options
+
+#: The one resolver under its short name (``tldse.workloads.load("resnet50")``).
+load = resolve_workload
 
 __all__ = [
     "KINDS",
@@ -43,8 +52,11 @@ __all__ = [
     "names",
     "network_total",
     "options",
+    "parse_workload_list",
     "read_scalesim_topology",
+    "resolve_workload",
     "scalesim_equivalent",
+    "split_weight",
     "to_layer_csv",
     "to_scalesim_topology",
     "unfold",

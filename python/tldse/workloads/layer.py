@@ -16,6 +16,8 @@ from tldse import _core
 LayerKind = Literal["conv", "dwconv", "gemm"]
 KINDS: tuple[LayerKind, ...] = ("conv", "dwconv", "gemm")
 LAYER_COLUMNS: tuple[str, ...] = tuple(_core.layer_columns)
+#: Column name -> its position in a layer row.
+LAYER_INDEX: dict[str, int] = {name: i for i, name in enumerate(LAYER_COLUMNS)}
 
 _MAX_DIM = 2**31
 
@@ -202,12 +204,8 @@ class Workload:
 
 
 def as_workload(workload: Workload | Iterable[Layer] | str | Path) -> Workload:
-    """Accepts a Workload, a list of layers, or a topology file path."""
-    if isinstance(workload, Workload):
-        return workload
-    if isinstance(workload, (str, Path)):
-        return Workload.read(workload)
-    layers = list(workload)
-    if not all(isinstance(x, Layer) for x in layers):
-        raise ValueError("workload must be a Workload, a list of Layer, or a file path")
-    return Workload("workload", layers)
+    """A :class:`Workload` from any workload argument (the one resolver,
+    :func:`tldse.workloads.resolve.resolve_workload`)."""
+    from tldse.workloads.resolve import resolve_workload
+
+    return resolve_workload(workload)

@@ -470,36 +470,3 @@ def get(name: str, batch: int = 1, **opts: Any) -> Workload:
             f"{known}: unknown option(s) {', '.join(unknown)}; valid options: {have}"
         )
     return fn(batch, **opts)
-
-
-def load(spec: str, batch: int = 1) -> Workload:
-    """A workload from the command line: a topology file path, a zoo name, or a zoo
-    name with options, ``name:key=value,key=value`` (e.g. ``bert_base:seq_len=256``).
-    """
-    from pathlib import Path
-
-    from tldse.workloads.layer import Workload as _Workload
-
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        raise ValueError(f"batch must be an integer >= 1, got {batch!r}")
-    text = spec.strip()
-    if not text:
-        raise ValueError("workload: empty name")
-    if Path(text).is_file():
-        wl = _Workload.read(text)
-        return wl.with_batch(batch) if batch != 1 else wl
-    if any(ch in text for ch in "/\\") or text.endswith((".csv", ".txt", ".onnx")):
-        raise ValueError(f"{text}: no such file")
-    name, _, rest = text.partition(":")
-    options: dict[str, int] = {}
-    for item in filter(None, (p.strip() for p in rest.split(","))):
-        key, sep, value = item.partition("=")
-        if not sep or not value.strip().isdigit():
-            raise ValueError(
-                f"workload {text!r}: options are key=integer, got {item!r}"
-            )
-        options[key.strip()] = int(value)
-    try:
-        return get(name, batch=batch, **options)
-    except ValueError as exc:
-        raise ValueError(f"{exc} (or give a topology file path)") from None

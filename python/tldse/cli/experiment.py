@@ -1,0 +1,172 @@
+"""``tldse experiment transfer | search``: the experiments behind the README's
+measured tables."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from tldse.cli._common import (
+    add_threads_arg,
+    console,
+    csv_list,
+    int_list,
+    show_help,
+)
+
+# Copies of the choices in tldse.experiments.transfer and tldse.learn.transfer, so
+# that building the parser does not import torch (tests check that they agree).
+_TARGET_KINDS = ("workload", "dataflow", "fidelity")
+_STRATEGIES = ("head", "last-k", "full")
+_TRANSFER_SIZES = ("quick", "medium", "full", "tiny")
+
+
+def cmd_experiment_transfer(args: argparse.Namespace) -> int:
+    from tldse.experiments.transfer import experiment_config, merge, run_experiment
+
+    if args.merge:
+        res = merge(args.merge, args.out)
+        out = Path(args.out)
+        console.print(
+            f"merged {len(args.merge)} runs into {out / 'results.md'}, "
+            f"{out / 'results.json'}"
+            + "".join(f", {out / p}" for p in res.get("plots", [])),
+            highlight=False,
+        )
+        if args.print:
+            sys.stdout.write((out / "results.md").read_text())
+        return 0
+
+    changes: dict[str, Any] = {"device": args.device, "threads": args.threads}
+    if args.ns:
+        changes["ns"] = int_list(args.ns, "--ns")
+    if args.seeds:
+        changes["seeds"] = int_list(args.seeds, "--seeds")
+    if args.kinds:
+        changes["kinds"] = tuple(csv_list(args.kinds))
+    if args.strategies:
+        changes["strategies"] = tuple(csv_list(args.strategies))
+    if args.space:
+        changes["space"] = args.space
+    cfg = experiment_config(args.size, **changes)
+    res = run_experiment(
+        cfg,
+        args.out,
+        progress=not args.no_progress,
+        plots=not args.no_plots,
+    )
+    out = Path(args.out)
+    console.print(
+        f"wrote {out / 'results.md'}, {out / 'results.json'}"
+        + "".join(f", {out / p}" for p in res.get("plots", [])),
+        highlight=False,
+    )
+    if args.print:
+        sys.stdout.write((out / "results.md").read_text())
+    return 0
+
+
+def cmd_experiment_search(args: argparse.Namespace) -> int:
+    from tldse.experiments.search import run_experiment
+
+    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
+    wls = [w.strip() for w in args.workloads.split(",")] if args.workloads else None
+    methods = [m.strip() for m in args.methods.split(",")] if args.methods else None
+    run_experiment(
+        args.size,
+        args.out,
+        seeds=seeds,
+        workloads=wls,
+        methods=methods,
+        progress=not args.quiet,
+        plots=not args.no_plots,
+    )
+    sys.stdout.write((Path(args.out) / "results.md").read_text())
+    return 0
+
+
+def _add_search(esub: Any) -> None:
+    from tldse.experiments.search import experiment_sizes
+
+    x = esub.add_parser(
+        "search",
+        help="surrogate-pruned search vs exhaustive, random and NSGA-II",
+        description="On a space small enough to sweep: 5 workloads x 5 seeds, "
+        "scenarios EDP, latency under an area bound and the (latency, energy, "
+        "area) front; per method regret, simulations, hypervolume fraction, "
+        "simulations to reach a hypervolume level and wall time. Methods: "
+        "surrogate, surrogate-network (a model of whole networks), "
+        "surrogate-transfer (pretrained on the other workloads), "
+        "random, nsga2. Writes results.md, results.json and best_so_far.png to "
+        "--out; runs.jsonl grows as runs finish, and re-running with the same "
+        "--out resumes.",
+    )
+    x.add_argument("--size", choices=tuple(experiment_sizes()), default="quick")
+    x.add_argument("--out", default="experiment-search", help="output folder")
+    x.add_argument("--seeds", help="override the seeds, e.g. 0,1,2")
+    x.add_argument("--workloads", help="override the workloads (comma list)")
+    x.add_argument(
+        "--methods",
+        help="override the methods (comma list of surrogate, surrogate-network, "
+        "surrogate-transfer, random, nsga2)",
+    )
+    x.add_argument("--no-plots", action="store_true")
+    x.add_argument("--quiet", action="store_true")
+    x.set_defaults(func=cmd_experiment_search)
+
+
+def _add_transfer(esub: Any) -> None:
+    x = esub.add_parser(
+        "transfer",
+        help="transfer vs single-task MLPs vs multi-task from scratch",
+        description="Pretrains on classic CNNs (ws/os/is), fine-tunes on a new "
+        "workload, a new dataflow and a new fidelity for several sample counts and "
+        "seeds, and compares MAPE, Kendall tau, training time and epochs with the "
+        "baselines. Writes results.md, results.json and PNG plots to --out.",
+    )
+    x.add_argument(
+        "--size",
+        choices=_TRANSFER_SIZES,
+        default="quick",
+        help="quick (minutes on 2 cores), medium, full (N up to 5000, 3 seeds), "
+        "tiny (a smoke test)",
+    )
+    x.add_argument(
+        "--out",
+        default="experiment-transfer",
+        help="output folder; its data is cached there (experiment-transfer)",
+    )
+    x.add_argument("--ns", help="override the sample counts, e.g. 50,100,200")
+    x.add_argument("--seeds", help="override the seeds, e.g. 0,1,2")
+    x.add_argument("--kinds", help=f"subset of {','.join(_TARGET_KINDS)}")
+    x.add_argument("--strategies", help=f"subset of {','.join(_STRATEGIES)}")
+    x.add_argument("--space", help="design space (default edge)")
+    x.add_argument("--device", default="cpu", help="cpu (default), cuda, auto")
+    add_threads_arg(x, "torch CPU")
+    x.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="DIR",
+        help="instead of running: combine the results of runs made in parts "
+        "(e.g. different --ns or --seeds) into --out",
+    )
+    x.add_argument("--no-plots", action="store_true")
+    x.add_argument("--no-progress", action="store_true")
+    x.add_argument("--print", action="store_true", help="print results.md at the end")
+    x.set_defaults(func=cmd_experiment_transfer)
+
+
+def register(subparsers: Any) -> None:
+    """Adds ``experiment transfer`` and ``experiment search``."""
+    e = subparsers.add_parser(
+        "experiment",
+        help="reproducible experiments (transfer, search)",
+        description="Reproducible experiments; see docs/surrogate.md and "
+        "docs/explore.md.",
+    )
+    esub = e.add_subparsers(dest="experiment_command", metavar="EXPERIMENT")
+    e.set_defaults(func=show_help(e))
+    _add_transfer(esub)
+    _add_search(esub)

@@ -1,0 +1,165 @@
+"""``tldse explore``: search a design space within a simulation budget and write
+a report (:func:`tldse.api.explore`)."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from tldse.cli._common import (
+    add_energy_arg,
+    add_mapper_args,
+    add_threads_arg,
+    add_workload_arg,
+    console,
+    default_out,
+    errors,
+)
+from tldse.exploration.api import DEFAULT_BUDGET, METHODS
+from tldse.search.metrics import OBJECTIVES, parse_constraints, parse_objectives
+from tldse.space import DesignSpace
+from tldse.workloads.resolve import parse_workload_list, resolve_workload
+
+_DEFAULT_WORKLOAD = "resnet18"
+_DEFAULT_SPACE = "edge"
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    from tldse.api import explore
+
+    objectives = parse_objectives(args.objectives)
+    constraints = parse_constraints(args.constraint or [])
+    specs = parse_workload_list(args.workload or [_DEFAULT_WORKLOAD])
+    workloads = [resolve_workload(s, args.batch) for s, _ in specs]
+    weights = [w for _, w in specs]
+    space = DesignSpace.load(args.space)
+    names = [w.name for w in workloads]
+    out = Path(args.out) if args.out else default_out("explore", names, space.name)
+    argv = args.argv[args.argv.index("explore") + 1 :] if "explore" in args.argv else []
+    command = "tldse explore " + " ".join(shlex.quote(a) for a in argv)
+    budget = args.budget
+    errors.print(
+        f"exploring {space.name} for {'+'.join(names)} ({args.method}, budget "
+        f"{budget or f'min({DEFAULT_BUDGET}, space)'}) -> {out}",
+        markup=False,
+    )
+    args.interrupt_hint = (
+        f"the simulations made so far are kept in {out / 'simulations.jsonl'}; run "
+        "the same command again to continue"
+    )
+    res = explore(
+        space,
+        workloads,
+        weights=weights,
+        objectives=objectives,
+        constraints=[str(c) for c in constraints],
+        budget=budget,
+        method=args.method,
+        model=args.model,
+        out=out,
+        seed=args.seed,
+        granularity=args.granularity,
+        device=args.device,
+        fresh=args.fresh,
+        energy=args.energy_table,
+        mapper=args.mapper,
+        mapper_objective=args.mapper_objective,
+        threads=args.threads,
+        progress=not args.quiet,
+        command=command.strip(),
+    )
+    t = Table(
+        title=f"{res.problem.name} on {res.problem.space.name}: {len(res.front)} "
+        f"Pareto designs from {res.n_simulations:,} simulations "
+        f"({res.seconds:.1f} s)"
+    )
+    cols = ["index", *res.problem.space.names, "latency_ms", "energy_uj",
+            "area_mm2", "edp_uj_ms"]  # fmt: skip
+    for c in cols:
+        t.add_column(c, justify="right")
+    front = res.front.sort_values(OBJECTIVES[res.problem.objectives[0]])
+    for _, row in front.head(args.top).iterrows():
+        t.add_row(
+            *(
+                f"{row[c]:.4g}" if isinstance(row[c], float) else str(row[c])
+                for c in cols
+            )
+        )
+    console.print(t)
+    console.print(f"report: {out / 'report.md'}")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Adds ``explore``."""
+    p = subparsers.add_parser(
+        "explore",
+        help="search a design space within a simulation budget, write a report",
+        description="Surrogate-pruned search (default): simulate a sample, train a "
+        "surrogate, predict every design, simulate those nearest the predicted "
+        "Pareto front, fine-tune, repeat until the budget or convergence. The "
+        "answer holds only simulated designs. Writes DIR/report.md with the front, "
+        "the best designs, a per-layer breakdown and the surrogate's errors. With "
+        "no arguments: the edge space on ResNet-18, 2000 simulations.",
+    )
+    add_workload_arg(p, _DEFAULT_WORKLOAD, several=True)
+    p.add_argument("--space", default=_DEFAULT_SPACE, help="built-in or file (edge)")
+    p.add_argument(
+        "--objectives",
+        default="latency,energy,area",
+        help="1-4 of latency, energy, area, edp, power (latency,energy,area)",
+    )
+    p.add_argument(
+        "--constraint",
+        action="append",
+        help="e.g. area_mm2<=4 (repeatable; see docs/sweep.md for the metrics)",
+    )
+    p.add_argument(
+        "--budget",
+        type=int,
+        default=None,
+        help="simulations allowed (default min(2000, space size))",
+    )
+    p.add_argument("--method", choices=METHODS, default="surrogate")
+    p.add_argument(
+        "--model",
+        help="a saved surrogate (folder with model.json: from an earlier explore's "
+        "DIR/model or `tldse train`) of (design, layer) pairs or of networks, to "
+        "start from",
+    )
+    p.add_argument(
+        "--granularity",
+        choices=("auto", "layer", "network"),
+        default="auto",
+        help="what the surrogate models: (design, layer) pairs (more accurate "
+        "from few simulations), whole networks (cheaper to predict), or auto: "
+        "layer unless designs x distinct layer shapes exceeds 2,000,000 (auto)",
+    )
+    p.add_argument(
+        "--out",
+        help="output folder (explore-WORKLOAD-SPACE); its simulations.jsonl keeps "
+        "every simulation, so a killed run re-run with the same --out simulates "
+        "nothing twice",
+    )
+    p.add_argument(
+        "--device",
+        default="cpu",
+        help="where the surrogate trains and predicts: cpu (default), cuda, "
+        "cuda:N, auto",
+    )
+    p.add_argument(
+        "--fresh",
+        action="store_true",
+        help="discard the simulations kept in --out before starting",
+    )
+    add_energy_arg(p)
+    add_mapper_args(p)
+    add_threads_arg(p, "C++ simulator")
+    p.add_argument("--seed", type=int, default=0, help="sampling and training (0)")
+    p.add_argument("--top", type=int, default=15, help="front rows to print (15)")
+    p.add_argument("--quiet", action="store_true", help="no progress messages")
+    p.set_defaults(func=cmd_explore)

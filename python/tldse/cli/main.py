@@ -1,0 +1,93 @@
+"""The ``tldse`` command: one parser, one module per command group, and one place
+that turns errors into messages.
+
+Exit status: 0 success; 1 an unexpected error (one line; ``--debug`` shows the
+traceback); 2 bad input or a failing file (one line naming the field); 130
+interrupted (Ctrl-C), after saying what was saved and how to resume.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from tldse import __version__
+from tldse.cli import (
+    experiment,
+    explore,
+    learn,
+    simulate,
+    sweep,
+    workloads,
+)
+from tldse.cli._common import CliError, errors
+
+MODULES = (simulate, workloads, sweep, learn, explore, experiment)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tldse",
+        description="Design space exploration of DNN accelerators.",
+    )
+    parser.add_argument("--version", action="version", version=f"tldse {__version__}")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the full traceback of an unexpected error",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in MODULES:
+        module.register(sub)
+    return parser
+
+
+def _fail(message: str) -> None:
+    errors.print(f"tldse: error: {message}", style="red", markup=False)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    raw = list(sys.argv[1:] if argv is None else argv)
+    end = raw.index("--") if "--" in raw else len(raw)
+    debug = "--debug" in raw[:end]  # accepted anywhere before "--"
+    raw = [a for i, a in enumerate(raw) if not (i < end and a == "--debug")]
+    args = parser.parse_args(raw)
+    args.debug = debug
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    args.argv = raw
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        hint = getattr(args, "interrupt_hint", None)
+        errors.print("tldse: interrupted" + (f"; {hint}" if hint else ""), markup=False)
+        return 130
+    except ImportError as exc:
+        if args.debug:
+            raise
+        name = exc.name or "a package"
+        _fail(
+            f"this command needs {name}, which is not installed (it is a "
+            "dependency of tldse: reinstall tldse, or pip install it)"
+        )
+        return 2
+    except (CliError, ValueError, OSError) as exc:
+        if args.debug:
+            raise
+        _fail(str(exc))
+        return 2
+    except Exception as exc:
+        if args.debug:
+            raise
+        _fail(
+            f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the "
+            "traceback)"
+        )
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,260 @@
+"""``tldse simulate | bench | validate``: one design, the simulator's speed, and
+the model against published silicon."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from rich.markup import escape
+from rich.table import Table
+
+from tldse.arch import Accelerator, presets
+from tldse.cli._common import (
+    CliError,
+    add_energy_arg,
+    add_mapper_args,
+    add_workload_arg,
+    console,
+)
+from tldse.sim import SimulationReport, simulate
+from tldse.workloads.resolve import resolve_workload
+
+
+def _accelerator(args: argparse.Namespace) -> Accelerator:
+    given = [
+        flag
+        for flag, value in (
+            ("--preset", args.preset),
+            ("--config", args.config),
+            ("--arch", args.arch),
+        )
+        if value
+    ]
+    if len(given) > 1:
+        got = " and ".join(given)
+        raise CliError(f"give at most one of --preset, --config, --arch (got {got})")
+    acc = Accelerator()
+    if args.preset:
+        acc = Accelerator.preset(args.preset)
+    if args.config:
+        acc = Accelerator.from_scalesim_config(args.config)
+    if args.arch:
+        acc = Accelerator.from_file(args.arch)
+    changes: dict[str, object] = {}
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise CliError(f"--set expects KEY=VALUE, got {item!r}")
+        key = key.strip()
+        if key == "dataflow":
+            changes[key] = value.strip()
+        elif key == "multicast":
+            changes[key] = value.strip().lower() in ("1", "true", "on", "yes")
+        else:
+            try:
+                num = float(value)
+            except ValueError as exc:
+                raise CliError(
+                    f"--set {key}: expected a number, got {value!r}"
+                ) from exc
+            changes[key] = int(num) if num.is_integer() else num
+    acc = acc.replace(**changes)
+    why = acc.infeasibility()
+    if why:
+        raise CliError(f"infeasible architecture: {why}")
+    return acc
+
+
+def _print_report(rep: SimulationReport) -> None:
+    a = rep.accelerator
+    console.print(
+        f"[bold]{escape(rep.workload)}[/] on {a.pe_rows}x{a.pe_cols} {a.dataflow}, "
+        f"GLB {a.glb_bytes / 1024:g} KiB, DRAM {a.dram_bw_bytes_per_cycle:g} B/cycle, "
+        f"{a.clock_mhz:g} MHz, energy table {escape(rep.energy_table)}, "
+        f"area {rep.area_um2 / 1e6:.3f} mm^2"
+    )
+    t = Table(show_lines=False)
+    for col in ("layer", "count", "MACs", "compute cyc", "stall cyc", "latency cyc",
+                "util", "energy uJ", "DRAM rd", "DRAM wr", "status"):  # fmt: skip
+        t.add_column(col, justify="left" if col in ("layer", "status") else "right")
+    for layer in rep.layers:
+        m, acc = layer.metrics, layer.accesses
+        t.add_row(
+            escape(layer.name),
+            str(layer.count),
+            f"{m['macs']:,.0f}",
+            f"{m['compute_cycles']:,.0f}",
+            f"{m['stall_cycles']:,.0f}",
+            f"{m['latency_cycles']:,.0f}",
+            f"{m['utilization']:.3f}",
+            f"{m['energy_pj'] / 1e6:,.2f}",
+            f"{acc['dram_reads']:,.0f}",
+            f"{acc['dram_writes']:,.0f}",
+            layer.status,
+        )
+    console.print(t)
+    if rep.ok:
+        console.print(
+            f"total: {rep.latency_cycles:,.0f} cycles = {rep.latency_s * 1e3:.3f} ms, "
+            f"{rep.energy_pj / 1e6:,.1f} uJ, {rep.total('macs'):,.0f} MACs"
+        )
+    else:
+        console.print("[yellow]some layers are infeasible on this design (status)[/]")
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    wl = resolve_workload(args.workload, args.batch)
+    acc = _accelerator(args)
+    rep = simulate(
+        acc,
+        wl,
+        energy=args.energy_table,
+        mapper_objective=args.mapper_objective,
+        mapper=args.mapper,
+    )
+    if args.format == "table":
+        _print_report(rep)
+    else:
+        df = rep.to_pandas()
+        if args.format == "csv":
+            sys.stdout.write(df.to_csv(index=False))
+        else:
+            sys.stdout.write(
+                json.dumps(
+                    {
+                        "workload": rep.workload,
+                        "accelerator": {
+                            k: getattr(acc, k) for k in acc.__dataclass_fields__
+                        },
+                        "energy_table": rep.energy_table,
+                        "area_um2": rep.area_um2,
+                        "layers": df.to_dict(orient="records"),
+                    },
+                    indent=2,
+                )
+                + "\n"
+            )
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from tldse.bench import compare_mappers, run_bench
+
+    if args.compare_mappers:
+        console.print(
+            f"rs mapper: heuristic vs exhaustive over {args.configs} random designs x "
+            "ResNet-50 conv layers (ratio of objective values, 1 = same)",
+            highlight=False,
+        )
+        for d in compare_mappers(args.configs, threads=args.threads):
+            console.print(
+                f"objective={d.objective} pairs={d.pairs} mean={d.mean:.4f} "
+                f"median={d.median:.4f} p90={d.p90:.4f} p99={d.p99:.4f} "
+                f"worst={d.worst:.4f} equal={d.equal_fraction:.1%} "
+                f"heuristic_per_second={d.heuristic_rate:.0f} "
+                f"exhaustive_per_second={d.exhaustive_rate:.0f}",
+                highlight=False,
+            )
+        return 0
+
+    flows = [f.strip() for f in args.dataflow.split(",") if f.strip()]
+    for f in flows:
+        if f not in ("ws", "os", "is", "rs"):
+            raise CliError(f"--dataflow: {f!r} is not one of ws, os, is, rs")
+    if args.configs < 1:
+        raise CliError("--configs must be >= 1")
+    for f in flows:
+        r = run_bench(f, args.configs, args.threads, args.repeat, args.mapper)
+        console.print(
+            f"dataflow={r.dataflow} configs={r.configs} layers={r.layers} "
+            f"threads={r.threads} seconds={r.seconds:.4f} "
+            f"evaluations_per_second={r.evaluations_per_second:.0f}",
+            highlight=False,
+        )
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from tldse.validation import eyeriss_alexnet, markdown_table
+
+    rows = eyeriss_alexnet(args.mapper_objective, args.mapper)
+    console.print(
+        "Eyeriss (JSSC 2017) vs tldse rs model, preset eyeriss, AlexNet conv layers, "
+        f"batch 4, 200 MHz, mapper {args.mapper}/{args.mapper_objective}",
+        highlight=False,
+    )
+    sys.stdout.write(markdown_table(rows) + "\n")
+    return 0
+
+
+def _add_arch_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--preset",
+        help=f"a published design as the base ({', '.join(presets())}); "
+        "see docs/presets.md",
+    )
+    p.add_argument("--config", help="SCALE-Sim .cfg file ([architecture_presets])")
+    p.add_argument("--arch", help="tldse architecture file (key = value lines)")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override one field, e.g. --set pe_rows=32 --set dataflow=os "
+        "(repeatable; applied after --preset/--config/--arch)",
+    )
+    add_energy_arg(p)
+
+
+def register(subparsers: Any) -> None:
+    """Adds ``simulate``, ``bench`` and ``validate``."""
+    p = subparsers.add_parser(
+        "simulate",
+        help="simulate one design on a workload (default: resnet50, 16x16 ws)",
+        description="Per-layer latency, energy and accesses of one design. With no "
+        "arguments: ResNet-50 (batch 1) on the default Accelerator (16x16 ws, 128 KiB "
+        "GLB, 16 B/cycle DRAM, 8-bit, 1 GHz).",
+    )
+    add_workload_arg(p, "resnet50")
+    _add_arch_args(p)
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    add_mapper_args(p)
+    p.set_defaults(func=cmd_simulate)
+
+    b = subparsers.add_parser(
+        "bench",
+        help="measure evaluate() throughput on this machine",
+        description="Times tldse.evaluate over ResNet-50's conv layers x N random "
+        "designs and prints evaluations_per_second for each dataflow (default ws, os, "
+        "is; add rs with --dataflow rs).",
+    )
+    b.add_argument("--configs", type=int, default=10_000, help="random designs (10000)")
+    b.add_argument("--dataflow", default="ws,os,is", help="comma list (ws,os,is)")
+    b.add_argument("--threads", type=int, default=0, help="0 = all cores (default)")
+    b.add_argument("--repeat", type=int, default=3, help="best of R timed runs (3)")
+    b.add_argument(
+        "--mapper",
+        choices=("heuristic", "exhaustive"),
+        default="heuristic",
+        help="rs mapper mode to time (heuristic)",
+    )
+    b.add_argument(
+        "--compare-mappers",
+        action="store_true",
+        help="measure the rs heuristic mapper's distance from exhaustive instead "
+        "(use --configs 200)",
+    )
+    b.set_defaults(func=cmd_bench)
+
+    v = subparsers.add_parser(
+        "validate",
+        help="compare the model with published silicon (Eyeriss, AlexNet)",
+        description="Runs the rs model with the eyeriss preset on AlexNet's conv "
+        "layers at batch 4 and prints ours vs the measured latency and DRAM accesses "
+        "of the Eyeriss chip (Chen et al., JSSC 2017) as a Markdown table.",
+    )
+    v.add_argument("target", nargs="?", default="eyeriss", choices=("eyeriss",))
+    add_mapper_args(v)
+    v.set_defaults(func=cmd_validate)

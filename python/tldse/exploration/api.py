@@ -1,0 +1,304 @@
+"""``explore``: search a design space within a simulation budget.
+
+:func:`explore` builds the :class:`~tldse.exploration.problem.Problem`, runs one
+method (:data:`METHODS`) and, with ``out``, keeps every simulation in
+``out/simulations.jsonl`` as it is made (a killed run re-run with the same ``out``
+simulates nothing twice) and writes the data files of the answer
+(:func:`write_outputs`: ``front.csv``, ``simulated.csv``, ``best.json``,
+``layers.csv``, ``model/``). The report (``report.md`` and its plots) is written by
+:func:`tldse.reporting.explore.write_explore_report`; ``tldse.explore`` does both.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tldse._util.io import write_atomic, write_json_atomic
+from tldse._util.progress import note
+from tldse.arch import EnergyTable, energy_from_spec
+from tldse.exploration.baselines import exhaustive_search, nsga2_search, random_search
+from tldse.exploration.problem import (
+    Lookup,
+    Problem,
+    SearchError,
+    SearchResult,
+    SimulationCache,
+)
+from tldse.exploration.surrogate import PrunedConfig, surrogate_search
+from tldse.search.metrics import METRIC_INDEX
+from tldse.search.results import results_frame
+from tldse.sim import STATUS_NAMES, evaluate
+from tldse.space import DesignSpace
+from tldse.workloads.fold import fold, unfold
+from tldse.workloads.layer import Workload
+from tldse.workloads.resolve import parse_workload_list
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from tldse.learn.model import Surrogate
+
+METHODS = ("surrogate", "exhaustive", "random", "nsga2")
+DEFAULT_BUDGET = 2000
+
+
+def run_method(
+    method: str,
+    problem: Problem,
+    budget: int,
+    *,
+    seed: int = 0,
+    model: Surrogate | None = None,
+    config: PrunedConfig | None = None,
+    lookup: Lookup = None,
+    progress: bool = False,
+) -> SearchResult:
+    """One search with one method (see :data:`METHODS`)."""
+    if method == "surrogate":
+        return surrogate_search(
+            problem,
+            budget,
+            seed=seed,
+            model=model,
+            config=config,
+            lookup=lookup,
+            progress=progress,
+        )
+    if method == "exhaustive":
+        return exhaustive_search(problem, lookup=lookup)
+    if method == "random":
+        return random_search(problem, budget, seed=seed, lookup=lookup)
+    if method == "nsga2":
+        return nsga2_search(problem, budget, seed=seed, lookup=lookup)
+    raise SearchError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
+
+
+def _workloads(
+    workloads: str | Workload | Sequence[str | Workload],
+    weights: Sequence[float] | None,
+) -> tuple[list[str | Workload], list[float] | None]:
+    """Workload arguments -> (specs, weights): strings may be comma lists and
+    carry weights as ``NAME*WEIGHT`` (:func:`tldse.workloads.parse_workload_list`)."""
+    items = [workloads] if isinstance(workloads, (str, Workload)) else list(workloads)
+    specs: list[str | Workload] = []
+    found: list[float] = []
+    for item in items:
+        if isinstance(item, Workload):
+            specs.append(item)
+            found.append(1.0)
+            continue
+        for spec, w in parse_workload_list(item):
+            specs.append(spec)
+            found.append(w)
+    if weights is not None:
+        if any(w != 1.0 for w in found):
+            raise SearchError(
+                "weights: give them as NAME*WEIGHT or as weights=, not both"
+            )
+        return specs, [float(w) for w in weights]
+    return specs, found if any(w != 1.0 for w in found) else None
+
+
+def explore(
+    space: DesignSpace | str | Path = "edge",
+    workloads: str | Workload | Sequence[str | Workload] = "resnet18",
+    *,
+    weights: Sequence[float] | None = None,
+    objectives: str | Sequence[str] = "latency,energy,area",
+    constraints: Sequence[str] | str | None = None,
+    budget: int | None = None,
+    method: str = "surrogate",
+    model: str | Path | Surrogate | None = None,
+    out: str | Path | None = None,
+    seed: int = 0,
+    granularity: str = "auto",
+    device: str = "cpu",
+    fresh: bool = False,
+    energy: str | Path | EnergyTable | None = None,
+    mapper: str = "heuristic",
+    mapper_objective: str = "edp",
+    threads: int | None = None,
+    progress: bool = False,
+) -> SearchResult:
+    """Searches ``space`` for ``workloads`` within ``budget`` simulations (default
+    ``min(2000, designs)``) and returns the simulated Pareto front.
+
+    ``workloads``: one or several workload arguments (zoo name with
+    ``:key=value`` options, or a file; see :mod:`tldse.workloads.resolve`), each
+    weighted by ``NAME*WEIGHT`` or by ``weights``. ``energy``, ``mapper``,
+    ``mapper_objective`` and ``threads`` are as in :func:`tldse.sweep`. ``model``: a
+    trained surrogate (or its folder) to start from. With ``out``, simulations are
+    kept in ``out/simulations.jsonl`` as they finish (a killed run re-run with the
+    same ``out``, space, workloads, energy table and mapper simulates nothing
+    twice; ``fresh=True`` discards them first) and the answer's data files are
+    written (:func:`write_outputs`). ``progress`` prints what each round does on
+    stderr."""
+    if method not in METHODS:
+        raise SearchError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
+    specs, w = _workloads(workloads, weights)
+    problem = Problem.create(
+        space,
+        specs,
+        weights=w,
+        objectives=objectives,
+        constraints=constraints,
+        energy=energy,
+        mapper=mapper,
+        mapper_objective=mapper_objective,
+        threads=threads,
+    )
+    n = len(problem.space)
+    b = min(DEFAULT_BUDGET, n) if budget is None else int(budget)
+    if b < 1:
+        raise SearchError(f"budget must be >= 1, got {b}")
+    if method == "surrogate":
+        from tldse.learn.model import resolve_device
+
+        resolve_device(device)  # before anything is written or simulated
+    surrogate: Surrogate | None = None
+    if model is not None:
+        from tldse.learn.model import Surrogate
+
+        surrogate = model if isinstance(model, Surrogate) else Surrogate.load(model)
+    if out is not None and method != "exhaustive":
+        path = Path(out) / "simulations.jsonl"
+        if fresh:
+            path.unlink(missing_ok=True)
+        problem.cache = SimulationCache(path, problem)
+        if len(problem.cache):
+            note(progress, f"reusing {len(problem.cache):,} simulations from {path}")
+    cfg = PrunedConfig(granularity=granularity, device=device)
+    res = run_method(
+        method, problem, b, seed=seed, model=surrogate, config=cfg, progress=progress
+    )
+    if out is not None:
+        res.outputs = write_outputs(res, Path(out))
+    return res
+
+
+# ---------------------------------------------------------------- what is written
+
+
+def per_layer(res: SearchResult, index: int) -> pd.DataFrame:
+    """Per-layer latency and energy of one design on each workload (DataFrame)."""
+    import pandas as pd
+
+    p = res.problem
+    configs = p.space.configs(np.array([index], dtype=np.int64))
+    frames = []
+    for wl in p.workloads:
+        folded, where = fold(wl)
+        ev = evaluate(
+            configs,
+            folded,
+            energy=energy_from_spec(p.energy) if p.energy else None,
+            mapper_objective=p.mapper_objective,  # type: ignore[arg-type]
+            mapper=p.mapper,  # type: ignore[arg-type]
+        )
+        lat = unfold(ev["latency_cycles"], where).reshape(-1)
+        en = unfold(ev["energy_pj"], where).reshape(-1)
+        util = unfold(ev["utilization"], where).reshape(-1)
+        status = np.take(np.asarray(ev["status"]), where, axis=-1).reshape(-1)
+        counts = np.array([layer.count for layer in wl.layers], dtype=np.int64)
+        df = pd.DataFrame(
+            {
+                "workload": wl.name,
+                "layer": list(wl.names),
+                "count": counts,
+                "latency_cycles": lat,
+                "energy_pj": en,
+                "utilization": util,
+                "status": np.array(STATUS_NAMES, dtype=object)[status],
+            }
+        )
+        tot_l = float(np.nansum(lat * counts))
+        tot_e = float(np.nansum(en * counts))
+        df["latency_share"] = lat * counts / tot_l if tot_l else np.nan
+        df["energy_share"] = en * counts / tot_e if tot_e else np.nan
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True)
+
+
+def parity(res: SearchResult) -> dict[str, Any] | None:
+    """Out-of-sample errors of the surrogate: each design's prediction made
+    before it was simulated vs its simulated latency / energy (weighted sums
+    over workloads)."""
+    if res.predictions is None or not len(res.predictions):
+        return None
+    from tldse.learn.metrics import kendall_tau
+
+    pred = res.predictions
+    w = np.asarray(res.problem.weights)
+    lat_p = pred[:, 1::2] @ w
+    en_p = pred[:, 2::2] @ w
+    pos = {int(k): i for i, k in enumerate(res.indices.tolist())}
+    rows = np.array([pos[int(k)] for k in pred[:, 0]])
+    lat_t = res.metrics[rows, METRIC_INDEX["latency_cycles"]]
+    en_t = res.metrics[rows, METRIC_INDEX["energy_uj"]] * 1e6
+    ok = np.isfinite(lat_t) & np.isfinite(en_t)
+    out: dict[str, Any] = {"n": int(ok.sum())}
+    for name, p_, t_ in (("latency", lat_p, lat_t), ("energy", en_p, en_t)):
+        pp, tt = p_[ok], t_[ok]
+        ape = np.abs(pp - tt) / tt
+        out[name] = {
+            "mape_pct": float(100 * ape.mean()) if len(ape) else math.nan,
+            "p90_ape_pct": float(100 * np.quantile(ape, 0.9)) if len(ape) else math.nan,
+            "kendall_tau": kendall_tau(tt, pp) if len(pp) > 1 else math.nan,
+            "pred": pp,
+            "true": tt,
+        }
+    return out
+
+
+@dataclass
+class ExploreOutputs:
+    """What :func:`write_outputs` computed for the files (the report reuses it)."""
+
+    summary: dict[str, Any]
+    layers: pd.DataFrame | None
+    parity: dict[str, Any] | None
+    recheck: float | None
+
+
+def write_outputs(res: SearchResult, out: Path) -> ExploreOutputs:
+    """Writes ``simulated.csv``, ``front.csv``, ``best.json``, ``layers.csv``
+    (the per-layer breakdown of the best design for the first objective) and the
+    trained surrogate (``model/``) in ``out``. Every reported design is simulated
+    again to check that it meets the constraints."""
+    out.mkdir(parents=True, exist_ok=True)
+    p = res.problem
+    sim = results_frame(p.space, res.indices, res.metrics)
+    sim.insert(1, "order", np.arange(len(sim)))
+    sim["valid"] = res.valid
+    write_atomic(out / "simulated.csv", sim.to_csv(index=False))
+    write_atomic(out / "front.csv", res.front.to_csv(index=False))
+    summary = res.summary()
+    par = parity(res)
+    if par is not None:
+        summary["surrogate_errors"] = {
+            k: {kk: vv for kk, vv in v.items() if kk not in ("pred", "true")}
+            if isinstance(v, dict)
+            else v
+            for k, v in par.items()
+        }
+    if res.surrogate is not None:
+        res.surrogate.save(out / "model")
+    chosen = res.best.get(p.objectives[0])
+    layers = None
+    if chosen is not None:
+        layers = per_layer(res, int(chosen["index"]))
+        write_atomic(out / "layers.csv", layers.to_csv(index=False))
+    # re-simulate what is reported: every reported design meets the constraints
+    recheck = None
+    if len(res.front):
+        again = p.simulate(res.front_indices())
+        recheck = float(p.valid(again).mean())
+    summary["reported_meet_constraints_resimulated"] = recheck
+    write_json_atomic(out / "best.json", summary, sort_keys=False, default=str)
+    return ExploreOutputs(summary, layers, par, recheck)
