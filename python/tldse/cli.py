@@ -291,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     from tldse.cli_explore import register as register_explore
 
     register_explore(sub)
+    __import__("tldse.cli_evaluators", fromlist=["register"]).register(sub)
     return parser
 
 

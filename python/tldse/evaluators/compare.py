@@ -227,7 +227,9 @@ def _where(rec: dict[str, Any], levels: dict[str, float]) -> str:
     comp, tc = rec["compute_cycles"], rec["tldse_compute_cycles"]
     if lat == tl:
         parts.append("exact")
-    elif math.isfinite(comp) and comp != tc:
+    elif not math.isfinite(comp):
+        parts.append("latency")  # the evaluator gives no compute/stall split
+    elif comp != tc:
         parts.append("compute")
     else:
         parts.append("stall")

@@ -388,13 +388,9 @@ def _run_once(
                     on_result(lid, results[lid])
         finally:
             sel.close()
-            if (
-                proc.returncode is None
-                and proc.poll() is None
-                and (timed_out or (cancel is not None and cancel.is_set()))
-            ):
-                _kill(proc)
-            rc, cpu = _reap(proc) if proc.returncode is None else (proc.returncode, 0.0)
+            if timed_out or (cancel is not None and cancel.is_set()):
+                _kill(proc)  # not reaped yet: the pid is still this process's
+            rc, cpu = _reap(proc)
             for pipe in (proc.stdin, proc.stdout, proc.stderr):
                 with contextlib.suppress(OSError):
                     pipe.close()

@@ -461,7 +461,8 @@ def _evaluate_expensive(
                 stats.evaluated += len(unique[k])
                 report(f"{batch.layers.layers[j].name}: {res.status}")
             elif kind == "task":
-                outcome: TaskOutcome = payload
+                task, outcome = payload
+                _late_cpu(task, outcome, ukeys, unique, lkeys, batch, store, ekey)
                 stats.evaluator_cpu_s += outcome.cpu_s
                 stats.evaluator_wall_s += outcome.wall_s
                 stats.processes += outcome.processes
@@ -473,6 +474,29 @@ def _evaluate_expensive(
         raise
     finally:
         runner.close()
+
+
+def _late_cpu(
+    task: _Task,
+    outcome: TaskOutcome,
+    ukeys: list[str],
+    unique: dict[str, list[int]],
+    lkeys: list[str],
+    batch: EvaluationBatch,
+    store: EvaluationStore | None,
+    ekey: str,
+) -> None:
+    """Tools that report no CPU time get a share of their process's, known only
+    when it ends: written to the batch and the store then."""
+    k = ukeys[task.design]
+    for local, res in enumerate(outcome.results):
+        j = task.layers[local]
+        first = unique[k][0]
+        if math.isfinite(res.cpu_s) and not math.isfinite(batch.cpu_s[first, j]):
+            for i in unique[k]:
+                batch.cpu_s[i, j] = res.cpu_s
+            if store is not None:
+                store.put(ekey, k, lkeys[j], res)
 
 
 class _Backend:
@@ -531,7 +555,7 @@ class _LocalBackend(_Backend):
                         cancel=self.stop,
                         on_result=_bind(on_result, task),
                     )
-                    events.put(("task", outcome))
+                    events.put(("task", (task, outcome)))
                 except Cancelled:
                     return
                 except BaseException as exc:  # a bug: surface it in the caller
@@ -631,7 +655,7 @@ class _DaskBackend(_Backend):
                         res = failure("crashed", f"Dask task failed: {exc}")
                         outcome = TaskOutcome([res])
                     on_result(task, 0, outcome.results[0])
-                    events.put(("task", outcome))
+                    events.put(("task", (task, outcome)))
             except BaseException as exc:
                 events.put(("error", exc))
 
