@@ -97,3 +97,26 @@ def test_parse_design_bases_and_fields(tmp_path: Path) -> None:
     assert parse_design(f"{arch},dataflow=os").pe_rows == 4
     with pytest.raises(ValueError, match="two bases"):
         parse_design("eyeriss,tpu-v1")
+
+
+def test_the_example_command_follows_the_protocol(tmp_path: Path) -> None:
+    example = Path(__file__).parent.parent / "examples" / "evaluator_command.py"
+    out = tmp_path / "rows.csv"
+    args = ["compare", "--evaluator", f"command:{sys.executable} {example}",
+            "--workload", "resnet18", "--layers", "conv1,conv3_1_proj",
+            "--design", "tpu-v1", "--no-store", "--no-progress",
+            "--csv", str(out)]  # fmt: skip
+    assert main(args) == 0
+    df = pd.read_csv(out).set_index("layer")
+    tpu = tldse.Accelerator.preset("tpu-v1")
+    # conv1 by hand: 9,408 weights, 149,187 real inputs (3 x 223 x 223), 802,816
+    # outputs, one byte each (tldse workloads show resnet18 lists the same sizes)
+    moved = 9408 + 3 * 223 * 223 + 802816
+    conv1 = tldse.workloads.get("resnet18").layers[0]
+    compute = math.ceil(conv1.macs / tpu.num_pes)
+    memory = math.ceil(moved / tpu.dram_bw_bytes_per_cycle)
+    assert df.loc["conv1", "latency_cycles"] == max(compute, memory)
+    assert df.loc["conv1", "compute_cycles"] == compute
+    assert df.loc["conv1", "energy_pj"] == pytest.approx(
+        conv1.macs * 0.25 + moved * 160
+    )
