@@ -65,7 +65,7 @@ def test_compare_samples_a_space(
         (["--evaluator", "timeloop"], "unknown evaluator 'timeloop'"),
         (["--evaluator", "analytical"], "compare tldse with another evaluator"),
         (["--evaluator", CMD, "--design", "warp-drive"], "unknown preset"),
-        (["--evaluator", CMD, "--design", "pe_rows=big"], "pe_rows: expected a number"),
+        (["--evaluator", CMD, "--design", "pe_rows=big"], "pe_rows must be a number"),
         (["--evaluator", CMD, "--design", "glb_bytes=0"], "infeasible"),
         (["--evaluator", CMD, "--layers", "conv99"], "--layers: conv99 not in"),
         (["--evaluator", CMD, "--space", "tiny"], "--space needs --sample"),

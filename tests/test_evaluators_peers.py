@@ -2,8 +2,9 @@
 
 The peers live in their own virtual environments (their pins clash with ours):
 ``TLDSE_SCALESIM_PYTHON`` / ``TLDSE_ZIGZAG_PYTHON``, else /tmp/venv-scalesim and
-/tmp/venv-zigzag (docs/evaluators.md says how to make them); a test skips, saying
-so, when its peer is missing.
+/tmp/venv-zigzag (docs/evaluators.md says how to make them), and SCALE-Sim 2.0.2 for
+the v2 config format (``TLDSE_SCALESIM_V2_PYTHON``, else /tmp/venv-scalesim2); a
+test skips, saying so, when its peer is missing.
 
 Independent answers: SCALE-Sim's compute cycles equal tldse's exactly when memory
 is not the limit (the model's documented convention, tests/golden/scalesim_cycles.csv);
@@ -125,3 +126,17 @@ def test_zigzag_runs_our_hardware_description(zigzag: str) -> None:
     ratio = batch.energy_pj[0, 0] / ours["energy_pj"][0, 0]
     assert 0.3 < ratio < 3  # same energy table; accounting differs
     assert ex["energy_dram_pj"] > 0 and ex["energy_rf_pj"] > 0
+
+
+def test_scalesim_v2_reads_the_v2_config(tmp_path: Path) -> None:
+    python = _python("TLDSE_SCALESIM_V2_PYTHON", "venv-scalesim2", "SCALE-Sim 2.0.2")
+    ev = ScaleSimEvaluator(python=python)
+    assert ev.version().startswith("2.")
+    acc = Accelerator(
+        dataflow="os", pe_rows=8, pe_cols=4, glb_bytes=3 * 1024 * 1024,
+        dram_bw_bytes_per_cycle=10_000,
+    )  # fmt: skip
+    batch = evaluate_designs(ev, [acc], SMALL, timeout_s=300)
+    assert batch.ok.all(), batch.message
+    ours = tldse.evaluate([acc], SMALL)
+    np.testing.assert_array_equal(batch.extra("compute_cycles"), ours["compute_cycles"])

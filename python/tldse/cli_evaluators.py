@@ -39,8 +39,9 @@ DEFAULT_STORE = "tldse-evaluations.sqlite"
 # ------------------------------------------------------------ parsing
 
 
-def parse_value(key: str, text: str) -> Any:
-    """``KEY=VALUE`` values: booleans, integers, floats, else text."""
+def parse_value(text: str) -> Any:
+    """``KEY=VALUE`` values: booleans (true/false, on/off, yes/no), integers,
+    floats, else text; the receiver checks the type and names the field."""
     value = text.strip()
     if value.lower() in ("true", "false", "yes", "no", "on", "off"):
         return value.lower() in ("true", "yes", "on")
@@ -58,7 +59,7 @@ def parse_pairs(items: list[str] | None, flag: str) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ValueError(f"{flag} expects KEY=VALUE, got {item!r}")
-        out[key.strip()] = parse_value(key.strip(), value)
+        out[key.strip()] = parse_value(value)
     return out
 
 
@@ -79,19 +80,7 @@ def parse_design(spec: str) -> Accelerator:
                 else Accelerator.preset(item)
             )
             continue
-        key = key.strip()
-        if key == "dataflow":
-            changes[key] = value.strip()
-        elif key == "multicast":
-            changes[key] = value.strip().lower() in ("1", "true", "on", "yes")
-        else:
-            try:
-                num = float(value)
-            except ValueError:
-                raise ValueError(
-                    f"--design {key}: expected a number, got {value!r}"
-                ) from None
-            changes[key] = int(num) if num.is_integer() else num
+        changes[key.strip()] = parse_value(value)
     acc = (base or Accelerator()).replace(**changes)
     why = acc.infeasibility()
     if why:

@@ -89,15 +89,6 @@ class AnalyticalEvaluator(Evaluator):
     def field_support(self) -> dict[str, str]:
         return {name: "modelled (docs/model.md)" for name in CONFIG_FIELDS}
 
-    def check_designs(
-        self, designs: Sequence[Accelerator] | npt.ArrayLike
-    ) -> npt.NDArray[np.object_]:
-        # Every design is representable; infeasible ones are results (failed).
-        return np.full(len(as_config_table(designs)), "", dtype=object)
-
-    def check_layer(self, layer: Layer) -> str:
-        return ""
-
     def evaluate_table(
         self, designs: Sequence[Accelerator] | npt.ArrayLike, workload: Workload
     ) -> dict[str, npt.NDArray[Any]]:

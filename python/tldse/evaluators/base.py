@@ -231,9 +231,10 @@ def first_reason(
 class Evaluator(ABC):
     """Evaluates (design, layer) pairs; see the module docstring.
 
-    Subclasses set ``name``, ``has_energy`` and ``expensive`` and implement
-    :meth:`version`, :meth:`settings`, :meth:`field_support`,
-    :meth:`check_designs`, :meth:`check_layer` and :meth:`run_layers`.
+    Subclasses set ``name``, ``has_energy`` and ``expensive``, implement
+    :meth:`version`, :meth:`settings`, :meth:`field_support` and
+    :meth:`run_layers`, and override :meth:`check_designs` and
+    :meth:`check_layer` when they cannot represent everything.
     ``expensive`` evaluators run through :func:`tldse.evaluators.evaluate_designs`
     with a store, a process pool and timeouts; the analytical model does not.
     """
@@ -259,21 +260,23 @@ class Evaluator(ABC):
         """For every config field, how the evaluator uses it (one line each),
         including what it ignores and what it rejects."""
 
-    @abstractmethod
     def check_designs(
         self, designs: Sequence[Accelerator] | npt.ArrayLike
     ) -> npt.NDArray[np.object_]:
         """Per design, why the evaluator cannot represent it ('' when it can);
-        vectorised over a config table."""
+        vectorised over a config table. By default every design is (a command
+        answers "failed" for what it cannot represent; the analytical model
+        reports infeasible designs as failed results)."""
+        return np.full(len(as_config_table(designs)), "", dtype=object)
 
     def representable(
         self, designs: Sequence[Accelerator] | npt.ArrayLike
     ) -> npt.NDArray[np.bool_]:
         return np.asarray(self.check_designs(designs) == "", dtype=bool)
 
-    @abstractmethod
     def check_layer(self, layer: Layer) -> str:
         """Why the evaluator cannot represent this layer ('' when it can)."""
+        return ""
 
     def unavailable(self) -> str:
         """Why the tool cannot run here, with a hint how to fix it ('' when it

@@ -18,25 +18,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
-from tldse import Accelerator, Layer
 from tldse.evaluators.base import (
     CONFIG_FIELDS,
-    Evaluator,
     EvaluatorError,
-    ResultCallback,
-    TaskOutcome,
-    as_config_table,
     canonical_json,
-    design_fields,
-    layer_fields,
 )
-from tldse.evaluators.process import run_protocol
+from tldse.evaluators.process import ProtocolEvaluator
 
 
-class CommandEvaluator(Evaluator):
+class CommandEvaluator(ProtocolEvaluator):
     """Runs ``command`` (a path, or a command line split like a shell would) as a
     protocol tool. ``settings`` (JSON values) are sent in every request and are part
     of the identity; ``memory_limit_mb`` caps each process; ``env`` adds environment
@@ -60,7 +50,7 @@ class CommandEvaluator(Evaluator):
         if os.sep in argv[0] or (os.altsep and os.altsep in argv[0]):
             argv[0] = str(Path(argv[0]).resolve())
         argv[1:] = [str(Path(a).resolve()) if Path(a).exists() else a for a in argv[1:]]
-        self.argv = argv
+        self.words = argv
         self.command = shlex.join(argv)
         self.name = f"command:{self.command}"
         try:
@@ -74,7 +64,7 @@ class CommandEvaluator(Evaluator):
         self.env = dict(env or {})
 
     def _resolved(self) -> str | None:
-        exe = self.argv[0]
+        exe = self.words[0]
         if os.sep in exe or (os.altsep and os.altsep in exe):
             path = Path(exe)
             return str(path) if path.is_file() and os.access(path, os.X_OK) else None
@@ -83,21 +73,21 @@ class CommandEvaluator(Evaluator):
     def unavailable(self) -> str:
         if self._resolved() is None:
             return (
-                f"command {self.argv[0]!r} is not an executable file (give its path, "
+                f"command {self.words[0]!r} is not an executable file (give its path, "
                 "make it executable with chmod +x, or put it on PATH)"
             )
         return ""
 
     def _tool_name(self) -> str:
-        files = [a for a in self.argv[1:] if Path(a).is_file()]
-        return Path(files[-1] if files else self.argv[0]).name
+        files = [a for a in self.words[1:] if Path(a).is_file()]
+        return Path(files[-1] if files else self.words[0]).name
 
     def version(self) -> str:
         """A digest of the executable and of every argument that is a file."""
         digest = hashlib.sha256()
         exe = self._resolved()
         files = [exe] if exe else []
-        files += [a for a in self.argv[1:] if Path(a).is_file()]
+        files += [a for a in self.words[1:] if Path(a).is_file()]
         for f in files:
             digest.update(Path(f).read_bytes())
         return "sha256:" + digest.hexdigest()[:12]
@@ -108,48 +98,11 @@ class CommandEvaluator(Evaluator):
     def field_support(self) -> dict[str, str]:
         return {name: "sent to the command as is" for name in CONFIG_FIELDS}
 
-    def check_designs(
-        self, designs: Sequence[Accelerator] | npt.ArrayLike
-    ) -> npt.NDArray[np.object_]:
-        # The command decides: it answers "failed" with a message for designs it
-        # cannot represent.
-        return np.full(len(as_config_table(designs)), "", dtype=object)
+    def argv(self) -> list[str]:
+        return [self._resolved() or self.words[0], *self.words[1:]]
 
-    def check_layer(self, layer: Layer) -> str:
-        return ""
+    def tool_label(self) -> str:
+        return f"command {self._tool_name()}"
 
-    def run_layers(
-        self,
-        design: Accelerator,
-        layers: Sequence[Layer],
-        *,
-        timeout_s: float | None = None,
-        cancel: Any = None,
-        on_result: ResultCallback | None = None,
-    ) -> TaskOutcome:
-        entries = []
-        for i, layer in enumerate(layers):
-            entry: dict[str, Any] = {"id": i, "name": layer.name}
-            entry.update(layer_fields(layer))
-            entry["macs"] = layer.macs
-            entries.append(entry)
-        request = {"design": design_fields(design), "settings": self.settings()}
-        env = {**os.environ, **self.env}
-        exe = self._resolved() or self.argv[0]
-        outcome = run_protocol(
-            [exe, *self.argv[1:]],
-            request,
-            entries,
-            timeout_s=timeout_s,
-            memory_limit_mb=self.memory_limit_mb,
-            env=env,
-            cancel=cancel,
-            on_result=on_result,
-            tool=f"command {self._tool_name()}",
-        )
-        return TaskOutcome(
-            [outcome.results[i] for i in range(len(layers))],
-            outcome.cpu_s,
-            outcome.wall_s,
-            outcome.processes,
-        )
+    def environment(self) -> dict[str, str]:
+        return {**os.environ, **self.env}

@@ -182,28 +182,14 @@ def compare(
     ok = frame[frame["status"] == "ok"]
     summary: dict[str, float] = {"pairs": float(len(frame)), "ok": float(len(ok))}
     if len(ok):
-        lat = ok["latency_ratio"].to_numpy(dtype=float)
-        summary["latency_mape_pct"] = float(
-            np.mean(np.abs(ok["tldse_latency_cycles"] - ok["latency_cycles"])
-                    / ok["latency_cycles"]) * 100
-        )  # fmt: skip
-        summary["latency_ratio_median"] = float(np.median(lat))
-        summary["latency_ratio_min"] = float(lat.min())
-        summary["latency_ratio_max"] = float(lat.max())
+        summary.update(_agreement(ok, "latency_cycles", "latency"))
         comp = ok.dropna(subset=["compute_cycles"])
         summary["compute_compared"] = float(len(comp))
         summary["compute_exact"] = float(
             (comp["compute_cycles"] == comp["tldse_compute_cycles"]).sum()
         )
         if evaluator.has_energy and ok["energy_pj"].notna().any():
-            en = ok["energy_ratio"].to_numpy(dtype=float)
-            summary["energy_mape_pct"] = float(
-                np.mean(np.abs(ok["tldse_energy_pj"] - ok["energy_pj"])
-                        / ok["energy_pj"]) * 100
-            )  # fmt: skip
-            summary["energy_ratio_median"] = float(np.median(en))
-            summary["energy_ratio_min"] = float(en.min())
-            summary["energy_ratio_max"] = float(en.max())
+            summary.update(_agreement(ok, "energy_pj", "energy"))
     stats = batch.stats
     if stats.evaluated and stats.evaluator_cpu_s > 0:
         peer_per_eval = stats.evaluator_cpu_s / stats.evaluated
@@ -217,6 +203,19 @@ def compare(
     summary["tldse_cpu_s_per_eval"] = per_eval
     summary["speed_ratio"] = peer_per_eval / per_eval
     return Comparison(frame, summary, batch)
+
+
+def _agreement(ok: pd.DataFrame, column: str, prefix: str) -> dict[str, float]:
+    """MAPE (relative to the evaluator) and the evaluator / tldse ratio range."""
+    peer = ok[column].to_numpy(dtype=float)
+    ours = ok[f"tldse_{column}"].to_numpy(dtype=float)
+    ratio = peer / ours
+    return {
+        f"{prefix}_mape_pct": float(np.mean(np.abs(ours - peer) / peer) * 100),
+        f"{prefix}_ratio_median": float(np.median(ratio)),
+        f"{prefix}_ratio_min": float(ratio.min()),
+        f"{prefix}_ratio_max": float(ratio.max()),
+    }
 
 
 def _where(rec: dict[str, Any], levels: dict[str, float]) -> str:

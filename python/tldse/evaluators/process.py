@@ -42,14 +42,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tldse import Accelerator, Layer
 from tldse.evaluators.base import (
     STATUS_CRASHED,
     STATUS_FAILED,
     STATUS_OK,
     STATUS_TIMEOUT,
+    Evaluator,
     LayerResult,
     ResultCallback,
+    TaskOutcome,
+    design_fields,
     failure,
+    layer_fields,
 )
 
 PROTOCOL = "tldse-evaluator/1"
@@ -168,6 +173,65 @@ def run_protocol(
             done(i, failure(STATUS_FAILED, why))
         break
     return out
+
+
+class ProtocolEvaluator(Evaluator):
+    """An evaluator whose tool is a process speaking the protocol: subclasses give
+    the command line (:meth:`argv`), what the request adds (:meth:`request_extra`,
+    :meth:`layer_extra`) and the environment."""
+
+    memory_limit_mb: float | None = None
+
+    def argv(self) -> list[str]:
+        raise NotImplementedError
+
+    def tool_label(self) -> str:
+        return self.name
+
+    def environment(self) -> dict[str, str]:
+        return dict(os.environ)
+
+    def request_extra(self, design: Accelerator) -> dict[str, Any]:
+        return {}
+
+    def layer_extra(self, design: Accelerator, layer: Layer) -> dict[str, Any]:
+        return {}
+
+    def run_layers(
+        self,
+        design: Accelerator,
+        layers: Sequence[Layer],
+        *,
+        timeout_s: float | None = None,
+        cancel: Any = None,
+        on_result: ResultCallback | None = None,
+    ) -> TaskOutcome:
+        entries = []
+        for i, layer in enumerate(layers):
+            entry: dict[str, Any] = {"id": i, "name": layer.name}
+            entry.update(layer_fields(layer))
+            entry["macs"] = layer.macs
+            entry.update(self.layer_extra(design, layer))
+            entries.append(entry)
+        request = {"design": design_fields(design), "settings": self.settings()}
+        request.update(self.request_extra(design))
+        outcome = run_protocol(
+            self.argv(),
+            request,
+            entries,
+            timeout_s=timeout_s,
+            memory_limit_mb=self.memory_limit_mb,
+            env=self.environment(),
+            cancel=cancel,
+            on_result=on_result,
+            tool=self.tool_label(),
+        )
+        return TaskOutcome(
+            [outcome.results[i] for i in range(len(layers))],
+            outcome.cpu_s,
+            outcome.wall_s,
+            outcome.processes,
+        )
 
 
 def _exit_message(tool: str, attempt: _Attempt, memory_limit_mb: float | None) -> str:

@@ -15,20 +15,12 @@ import subprocess
 import sys
 import threading
 from abc import abstractmethod
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from tldse import Accelerator, Layer
-from tldse.evaluators.base import (
-    Evaluator,
-    EvaluatorError,
-    ResultCallback,
-    TaskOutcome,
-    design_fields,
-    layer_fields,
-)
-from tldse.evaluators.process import run_protocol
+from tldse.evaluators.base import EvaluatorError
+from tldse.evaluators.process import ProtocolEvaluator
 
 HELPERS = Path(__file__).parent / "helpers"
 
@@ -68,9 +60,10 @@ def probe_version(python: str, distribution: str, module: str) -> tuple[str, str
     return found
 
 
-class PythonToolEvaluator(Evaluator):
+class PythonToolEvaluator(ProtocolEvaluator):
     """Common part of the SCALE-Sim and ZigZag evaluators."""
 
+    field_table: dict[str, str] = {}  # noqa: RUF012 - read-only, set per subclass
     distribution: str = ""  # PyPI name
     module: str = ""  # import name
     env_var: str = ""
@@ -114,42 +107,22 @@ class PythonToolEvaluator(Evaluator):
     def tool_layer(self, design: Accelerator, layer: Layer) -> dict[str, Any]:
         """The tool-specific part of one layer's entry."""
 
-    def run_layers(
-        self,
-        design: Accelerator,
-        layers: Sequence[Layer],
-        *,
-        timeout_s: float | None = None,
-        cancel: Any = None,
-        on_result: ResultCallback | None = None,
-    ) -> TaskOutcome:
-        entries = []
-        for i, layer in enumerate(layers):
-            entry: dict[str, Any] = {"id": i, "name": layer.name}
-            entry.update(layer_fields(layer))
-            entry[self.module] = self.tool_layer(design, layer)
-            entries.append(entry)
-        request = {
-            "design": design_fields(design),
-            "settings": self.settings(),
-            self.module: self.tool_request(design),
-        }
+    def argv(self) -> list[str]:
+        return [self.python, str(HELPERS / self.helper)]
+
+    def tool_label(self) -> str:
+        return self.tool
+
+    def environment(self) -> dict[str, str]:
         env = dict(os.environ)
         env.setdefault("PYTHONHASHSEED", "0")
-        outcome = run_protocol(
-            [self.python, str(HELPERS / self.helper)],
-            request,
-            entries,
-            timeout_s=timeout_s,
-            memory_limit_mb=self.memory_limit_mb,
-            env=env,
-            cancel=cancel,
-            on_result=on_result,
-            tool=self.tool,
-        )
-        return TaskOutcome(
-            [outcome.results[i] for i in range(len(layers))],
-            outcome.cpu_s,
-            outcome.wall_s,
-            outcome.processes,
-        )
+        return env
+
+    def request_extra(self, design: Accelerator) -> dict[str, Any]:
+        return {self.module: self.tool_request(design)}
+
+    def layer_extra(self, design: Accelerator, layer: Layer) -> dict[str, Any]:
+        return {self.module: self.tool_layer(design, layer)}
+
+    def field_support(self) -> dict[str, str]:
+        return dict(self.field_table)

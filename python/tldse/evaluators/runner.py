@@ -445,7 +445,9 @@ def _evaluate_expensive(
         runner: _Backend = _DaskBackend(scheduler)
     else:
         runner = _LocalBackend(jobs)
-    runner.start(evaluator, tasks, accs, batch.layers, timeout_s, events, on_result)
+    runner.start(
+        _Job(evaluator, tasks, accs, batch.layers, timeout_s, events, on_result)
+    )
     remaining = len(tasks)
     try:
         while remaining:
@@ -499,17 +501,22 @@ def _late_cpu(
                 store.put(ekey, k, lkeys[j], res)
 
 
+@dataclass
+class _Job:
+    """What a backend runs: ``tasks`` over ``designs`` x ``layers``; results go to
+    ``on_result`` as they come, each finished task to ``events``."""
+
+    evaluator: Evaluator
+    tasks: list[_Task]
+    designs: list[Accelerator]
+    layers: Workload
+    timeout_s: float | None
+    events: queue.Queue[tuple[str, Any]]
+    on_result: Callable[[_Task, int, LayerResult], None]
+
+
 class _Backend:
-    def start(
-        self,
-        evaluator: Evaluator,
-        tasks: list[_Task],
-        designs: list[Accelerator],
-        layers: Workload,
-        timeout_s: float | None,
-        events: queue.Queue[tuple[str, Any]],
-        on_result: Callable[[_Task, int, LayerResult], None],
-    ) -> None:
+    def start(self, job: _Job) -> None:
         raise NotImplementedError
 
     def cancel(self) -> None:
@@ -527,18 +534,9 @@ class _LocalBackend(_Backend):
         self.stop = threading.Event()
         self.threads: list[threading.Thread] = []
 
-    def start(
-        self,
-        evaluator: Evaluator,
-        tasks: list[_Task],
-        designs: list[Accelerator],
-        layers: Workload,
-        timeout_s: float | None,
-        events: queue.Queue[tuple[str, Any]],
-        on_result: Callable[[_Task, int, LayerResult], None],
-    ) -> None:
+    def start(self, job: _Job) -> None:
         work: queue.Queue[_Task] = queue.Queue()
-        for task in tasks:
+        for task in job.tasks:
             work.put(task)
 
         def worker() -> None:
@@ -548,21 +546,21 @@ class _LocalBackend(_Backend):
                 except queue.Empty:
                     return
                 try:
-                    outcome = evaluator.run_layers(
-                        designs[task.design],
-                        [layers.layers[j] for j in task.layers],
-                        timeout_s=timeout_s,
+                    outcome = job.evaluator.run_layers(
+                        job.designs[task.design],
+                        [job.layers.layers[j] for j in task.layers],
+                        timeout_s=job.timeout_s,
                         cancel=self.stop,
-                        on_result=_bind(on_result, task),
+                        on_result=_bind(job.on_result, task),
                     )
-                    events.put(("task", (task, outcome)))
+                    job.events.put(("task", (task, outcome)))
                 except Cancelled:
                     return
                 except BaseException as exc:  # a bug: surface it in the caller
-                    events.put(("error", exc))
+                    job.events.put(("error", exc))
                     return
 
-        for _ in range(min(self.jobs, len(tasks))):
+        for _ in range(min(self.jobs, len(job.tasks))):
             t = threading.Thread(target=worker, daemon=True)
             t.start()
             self.threads.append(t)
@@ -620,24 +618,15 @@ class _DaskBackend(_Backend):
         self.thread: threading.Thread | None = None
         self.stop = threading.Event()
 
-    def start(
-        self,
-        evaluator: Evaluator,
-        tasks: list[_Task],
-        designs: list[Accelerator],
-        layers: Workload,
-        timeout_s: float | None,
-        events: queue.Queue[tuple[str, Any]],
-        on_result: Callable[[_Task, int, LayerResult], None],
-    ) -> None:
+    def start(self, job: _Job) -> None:
         by_future: dict[Any, _Task] = {}
-        for task in tasks:
+        for task in job.tasks:
             fut = self.client.submit(
                 _run_remote,
-                evaluator,
-                designs[task.design],
-                layers.layers[task.layers[0]],
-                timeout_s,
+                job.evaluator,
+                job.designs[task.design],
+                job.layers.layers[task.layers[0]],
+                job.timeout_s,
                 pure=False,
             )
             by_future[fut] = task
@@ -654,10 +643,10 @@ class _DaskBackend(_Backend):
                     except Exception as exc:  # the worker died or raised
                         res = failure("crashed", f"Dask task failed: {exc}")
                         outcome = TaskOutcome([res])
-                    on_result(task, 0, outcome.results[0])
-                    events.put(("task", (task, outcome)))
+                    job.on_result(task, 0, outcome.results[0])
+                    job.events.put(("task", (task, outcome)))
             except BaseException as exc:
-                events.put(("error", exc))
+                job.events.put(("error", exc))
 
         self.thread = threading.Thread(target=collect, daemon=True)
         self.thread.start()

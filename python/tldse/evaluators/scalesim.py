@@ -179,6 +179,7 @@ class ScaleSimEvaluator(PythonToolEvaluator):
     (``TLDSE_SCALESIM_PYTHON``); ``memory_limit_mb`` caps each SCALE-Sim process.
     """
 
+    field_table = FIELD_SUPPORT
     name = "scalesim"
     has_energy = False
     expensive = True
@@ -213,9 +214,6 @@ class ScaleSimEvaluator(PythonToolEvaluator):
 
     def settings(self) -> dict[str, Any]:
         return {"interface_bandwidth": self.interface_bandwidth, "form": self.form}
-
-    def field_support(self) -> dict[str, str]:
-        return dict(FIELD_SUPPORT)
 
     def check_designs(
         self, designs: Sequence[Accelerator] | npt.ArrayLike

@@ -298,6 +298,7 @@ class ZigZagEvaluator(PythonToolEvaluator):
     (``TLDSE_ZIGZAG_PYTHON``).
     """
 
+    field_table = FIELD_SUPPORT
     name = "zigzag"
     has_energy = True
     expensive = True
@@ -350,9 +351,6 @@ class ZigZagEvaluator(PythonToolEvaluator):
             "lpf_limit": self.lpf_limit,
         }
 
-    def field_support(self) -> dict[str, str]:
-        return dict(FIELD_SUPPORT)
-
     def check_designs(
         self, designs: Sequence[Accelerator] | npt.ArrayLike
     ) -> npt.NDArray[np.object_]:
@@ -390,9 +388,6 @@ class ZigZagEvaluator(PythonToolEvaluator):
                 ),
             ],
         )
-
-    def check_layer(self, layer: Layer) -> str:
-        return ""
 
     def tool_request(self, design: Accelerator) -> dict[str, Any]:
         return {
