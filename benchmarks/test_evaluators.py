@@ -116,3 +116,37 @@ def test_scalesim_per_layer(benchmark: Any) -> None:
 def test_zigzag_per_layer(benchmark: Any) -> None:
     python = _python("TLDSE_ZIGZAG_PYTHON", "venv-zigzag")
     _peer(benchmark, ZigZagEvaluator(python=python), "ZigZag")
+
+
+def test_analytical_evaluator_overhead(benchmark: Any) -> None:
+    """The analytical evaluator through evaluate_designs vs tldse.evaluate on the
+    same 40,000 designs x ResNet-18's distinct layers, alternated in one run:
+    reaching the cheap model through the interface must cost little."""
+    import numpy as np
+
+    from tldse import DesignSpace
+    from tldse.evaluators import AnalyticalEvaluator
+
+    space = DesignSpace.builtin("edge")
+    table = space.configs(np.arange(40_000))
+    wl = tldse.workloads.get("resnet18")
+    folded, _ = tldse.workloads.fold(wl)
+    ev = AnalyticalEvaluator(threads=1)
+    direct, wrapped = [], []
+
+    def run() -> None:
+        for _ in range(3):
+            t0 = time.perf_counter()
+            tldse.evaluate(table, folded, threads=1)
+            direct.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            evaluate_designs(ev, table, wl)
+            wrapped.append(time.perf_counter() - t0)
+
+    benchmark.pedantic(run, rounds=1, iterations=1)
+    ratio = min(wrapped) / min(direct)
+    benchmark.extra_info.update(
+        direct_s=min(direct), evaluate_designs_s=min(wrapped), ratio=ratio
+    )
+    print(f"\nanalytical: evaluate_designs / tldse.evaluate = {ratio:.2f}")
+    assert ratio < 3

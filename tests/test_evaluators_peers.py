@@ -118,7 +118,7 @@ def test_zigzag_runs_our_hardware_description(zigzag: str) -> None:
     ev = ZigZagEvaluator(python=zigzag)
     batch = evaluate_designs(ev, [acc], [full], timeout_s=600)
     assert batch.ok.all(), batch.message
-    ex = batch.extras[0][0]
+    ex = batch.extras_of(0, 0)
     assert ex["energy_mac_pj"] == pytest.approx(full.macs * 0.23)
     assert ex["compute_cycles"] == full.macs / 64
     assert batch.latency_cycles[0, 0] >= ex["compute_cycles"]

@@ -162,7 +162,7 @@ def compare(
                 "energy_pj": batch.energy_pj[i, j],
                 "energy_ratio": batch.energy_pj[i, j] / ours.energy_pj[i, j],
             }
-            peer_extras = batch.extras[i][j]
+            peer_extras = batch.extras_of(i, j)
             levels = {}
             if (
                 both

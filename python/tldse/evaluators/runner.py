@@ -26,7 +26,7 @@ import math
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -123,7 +123,8 @@ class EvaluationBatch:
     """Results of :func:`evaluate_designs`.
 
     Per (design, distinct layer shape): ``latency_cycles``, ``energy_pj``,
-    ``status`` (codes into ``STATUSES``), ``message``, ``extras`` (dicts),
+    ``status`` (codes into ``STATUSES``), ``message``, ``extras`` (one
+    ``[n_designs, n_layers]`` array per extra the tool reported, NaN where absent),
     ``cached``, and ``cpu_s``/``wall_s``, the tool's time for the pair (when it
     ran, also for cached results; NaN when unknown). ``layers`` is the folded
     workload (``count`` = occurrences) and ``index[i]`` the folded layer of
@@ -138,7 +139,7 @@ class EvaluationBatch:
     energy_pj: npt.NDArray[np.float64]
     status: npt.NDArray[np.int8]
     message: npt.NDArray[np.object_]
-    extras: list[list[dict[str, float]]]
+    extras: dict[str, npt.NDArray[np.float64]]
     cached: npt.NDArray[np.bool_]
     cpu_s: npt.NDArray[np.float64]
     wall_s: npt.NDArray[np.float64]
@@ -181,12 +182,25 @@ class EvaluationBatch:
 
     def extra(self, name: str) -> npt.NDArray[np.float64]:
         """One extra as an ``[n_designs, n_layers]`` array (NaN where missing)."""
-        out = np.full(self.latency_cycles.shape, np.nan)
-        for i, row in enumerate(self.extras):
-            for j, ex in enumerate(row):
-                if name in ex:
-                    out[i, j] = ex[name]
-        return out
+        found = self.extras.get(name)
+        if found is None:
+            return np.full(self.latency_cycles.shape, np.nan)
+        return found
+
+    def extras_of(self, i: int, j: int) -> dict[str, float]:
+        """The extras of one pair (those it has)."""
+        return {
+            k: float(v[i, j]) for k, v in self.extras.items() if not np.isnan(v[i, j])
+        }
+
+    def _set_extras(self, i: int, j: int, extras: Mapping[str, float]) -> None:
+        for k, arr in self.extras.items():
+            arr[i, j] = extras.get(k, np.nan)
+        for k, v in extras.items():
+            if k not in self.extras:
+                arr = np.full(self.latency_cycles.shape, np.nan)
+                arr[i, j] = v
+                self.extras[k] = arr
 
     def to_pandas(self) -> pd.DataFrame:
         """Long format: one row per (design, distinct layer)."""
@@ -205,7 +219,7 @@ class EvaluationBatch:
                     "cached": bool(self.cached[i, j]),
                     "message": self.message[i, j],
                 }
-                row.update({f"extra_{k}": v for k, v in self.extras[i][j].items()})
+                row.update({f"extra_{k}": v[i, j] for k, v in self.extras.items()})
                 rows.append(row)
         return pd.DataFrame(rows)
 
@@ -287,7 +301,7 @@ def evaluate_designs(
         energy_pj=np.full((n, m), np.nan),
         status=np.full((n, m), STATUS_CODES[STATUS_FAILED], dtype=np.int8),
         message=np.full((n, m), "", dtype=object),
-        extras=[[{} for _ in range(m)] for _ in range(n)],
+        extras={},
         cached=np.zeros((n, m), dtype=bool),
         cpu_s=np.full((n, m), np.nan),
         wall_s=np.full((n, m), np.nan),
@@ -329,12 +343,15 @@ def _evaluate_cheap(evaluator: Evaluator, batch: EvaluationBatch) -> None:
     batch.latency_cycles[:] = np.where(ok, arrays["latency_cycles"], np.nan)
     batch.energy_pj[:] = np.where(ok, arrays["energy_pj"], np.nan)
     batch.status[:] = np.where(ok, STATUS_CODES[STATUS_OK], STATUS_CODES[STATUS_FAILED])
-    for i, j in zip(*np.nonzero(~ok), strict=True):
-        batch.message[i, j] = infeasible_message(batch.designs[i], int(codes[i, j]))
-    fields = [f for f in EXTRA_FIELDS if f in arrays]
-    for i in range(len(batch.designs)):
-        for j in range(len(batch.layers)):
-            batch.extras[i][j] = {f: float(arrays[f][i, j]) for f in fields}
+    # one message per (design, status): the reason depends on nothing else
+    for i in np.nonzero(~ok.all(axis=1))[0]:
+        row_codes = codes[i]
+        for code in np.unique(row_codes[row_codes != 0]):
+            why = infeasible_message(batch.designs[i], int(code))
+            batch.message[i, row_codes == code] = why
+    for f in EXTRA_FIELDS:
+        if f in arrays:
+            batch.extras[f] = np.asarray(arrays[f], dtype=np.float64)
     batch.stats.evaluated = batch.stats.pairs
 
 
@@ -357,7 +374,7 @@ def _evaluate_expensive(
         batch.latency_cycles[i, j] = res.latency_cycles if res.ok else np.nan
         batch.energy_pj[i, j] = res.energy_pj if res.ok else np.nan
         batch.message[i, j] = res.message
-        batch.extras[i][j] = dict(res.extras)
+        batch._set_extras(i, j, res.extras)
         batch.cached[i, j] = cached
         batch.cpu_s[i, j] = res.cpu_s
         batch.wall_s[i, j] = res.wall_s
