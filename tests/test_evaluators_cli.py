@@ -72,6 +72,10 @@ def test_compare_samples_a_space(
         (["--evaluator", CMD, "--setting", "x"], "--setting expects KEY=VALUE"),
         (["--evaluator", "scalesim", "--setting", "speed=3"], "unknown setting"),
         (["--evaluator", CMD, "--jobs", "0"], "--jobs must be >= 1"),
+        (["--evaluator", CMD, "--space", "tiny", "--sample", "10001"], "N <= 10,000"),
+        (["--evaluator", CMD, "--memory-limit", "-5"], "memory_limit_mb must be"),
+        (["--evaluator", CMD, "--timeout", "0"], "timeout_s must be > 0"),
+        (["--evaluator", CMD, "--batch", "0"], "batch must be an integer >= 1"),
     ],
 )
 def test_compare_bad_input_names_the_field(
@@ -80,6 +84,15 @@ def test_compare_bad_input_names_the_field(
     code = main(["compare", "--workload", "resnet18", "--no-store", *args])
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+def test_store_that_is_a_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["compare", "--evaluator", CMD, "--workload", "resnet18", "--store",
+            str(tmp_path), "--no-progress"]  # fmt: skip
+    assert main(args) == 2
+    assert "is a folder, not an evaluation store file" in capsys.readouterr().err
 
 
 def test_evaluations_missing_store(

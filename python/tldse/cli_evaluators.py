@@ -34,6 +34,7 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DEFAULT_STORE = "tldse-evaluations.sqlite"
+MAX_SAMPLE = 10_000  # designs per compare: each runs an expensive tool
 
 
 # ------------------------------------------------------------ parsing
@@ -190,8 +191,8 @@ def _designs(args: argparse.Namespace) -> np.ndarray[Any, Any]:
     if args.space and args.design:
         raise ValueError("give --design or --space, not both")
     if args.space:
-        if args.sample is None or args.sample < 1:
-            raise ValueError("--space needs --sample N (N >= 1)")
+        if args.sample is None or not 1 <= args.sample <= MAX_SAMPLE:
+            raise ValueError(f"--space needs --sample N (1 <= N <= {MAX_SAMPLE:,})")
         space = DesignSpace.load(args.space)
         idx = space.sample(args.sample, "random", args.seed)
         return np.asarray(space.configs(idx), dtype=np.float64)
@@ -266,7 +267,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     settings = parse_pairs(args.setting, "--setting")
     if args.evaluator_python:
         settings["python"] = args.evaluator_python
-    if args.memory_limit:
+    if args.memory_limit is not None:
         settings["memory_limit_mb"] = args.memory_limit
     evaluator = get_evaluator(args.evaluator, **settings)
     if not evaluator.expensive:

@@ -60,7 +60,7 @@ class CommandEvaluator(ProtocolEvaluator):
                 f"command settings must be JSON values: {exc}"
             ) from exc
         self._settings = dict(settings or {})
-        self.memory_limit_mb = memory_limit_mb
+        self.set_memory_limit(memory_limit_mb)
         self.env = dict(env or {})
 
     def _resolved(self) -> str | None:

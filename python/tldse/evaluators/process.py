@@ -49,6 +49,7 @@ from tldse.evaluators.base import (
     STATUS_OK,
     STATUS_TIMEOUT,
     Evaluator,
+    EvaluatorError,
     LayerResult,
     ResultCallback,
     TaskOutcome,
@@ -181,6 +182,18 @@ class ProtocolEvaluator(Evaluator):
     :meth:`layer_extra`) and the environment."""
 
     memory_limit_mb: float | None = None
+
+    def set_memory_limit(self, memory_limit_mb: float | None) -> None:
+        if memory_limit_mb is not None and not (
+            isinstance(memory_limit_mb, (int, float))
+            and not isinstance(memory_limit_mb, bool)
+            and math.isfinite(memory_limit_mb)
+            and memory_limit_mb > 0
+        ):
+            raise EvaluatorError(
+                f"memory_limit_mb must be a number > 0, got {memory_limit_mb!r}"
+            )
+        self.memory_limit_mb = memory_limit_mb
 
     def argv(self) -> list[str]:
         raise NotImplementedError

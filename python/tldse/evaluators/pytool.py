@@ -76,9 +76,7 @@ class PythonToolEvaluator(ProtocolEvaluator):
     ) -> None:
         chosen = python or os.environ.get(self.env_var) or sys.executable
         self.python = str(chosen)
-        if memory_limit_mb is not None and memory_limit_mb <= 0:
-            raise EvaluatorError(f"memory_limit_mb must be > 0, got {memory_limit_mb}")
-        self.memory_limit_mb = memory_limit_mb
+        self.set_memory_limit(memory_limit_mb)
 
     def _probe(self) -> tuple[str, str]:
         return probe_version(self.python, self.distribution, self.module)
