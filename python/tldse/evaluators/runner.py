@@ -365,7 +365,7 @@ def _evaluate_expensive(
     retry_failed: bool,
     progress: ProgressCallback | None,
 ) -> None:
-    n, m = batch.latency_cycles.shape
+    m = batch.latency_cycles.shape[1]
     stats = batch.stats
     count = _Counts(time.perf_counter())
 
@@ -400,15 +400,20 @@ def _evaluate_expensive(
             )
         )
 
-    layer_reasons = [evaluator.check_layer(layer) for layer in batch.layers]
-    design_reasons = evaluator.check_designs(batch.designs)
-    todo = np.ones((n, m), dtype=bool)
-    for i in range(n):
-        for j in range(m):
-            why = str(design_reasons[i]) or layer_reasons[j]
-            if why:
-                record(i, j, failure(STATUS_REJECTED, why))
-                todo[i, j] = False
+    # 2. what the evaluator cannot represent (vectorised: spaces can be large)
+    layer_reasons = np.array(
+        [evaluator.check_layer(layer) for layer in batch.layers], dtype=object
+    )
+    design_reasons = np.asarray(evaluator.check_designs(batch.designs), dtype=object)
+    why = np.where(
+        (design_reasons != "")[:, None], design_reasons[:, None], layer_reasons[None, :]
+    )
+    rejected = why != ""
+    batch.status[rejected] = STATUS_CODES[STATUS_REJECTED]
+    batch.message[rejected] = why[rejected]
+    count.done += int(rejected.sum())
+    count.failed += int(rejected.sum())
+    todo = ~rejected
     if not todo.any():
         report()
         return
