@@ -257,7 +257,8 @@ def _print_comparison(cmp: Comparison, name: str, limit: int) -> None:
     )
     console.print(
         f"speed: {name} {_fmt(s['evaluator_cpu_s_per_eval'], '.3g')} CPU-s per "
-        f"layer, tldse {_fmt(s['tldse_cpu_s_per_eval'] * 1e6, '.3g')} us per layer: "
+        f"layer (median {_fmt(s['evaluator_cpu_s_median'], '.3g')}), tldse "
+        f"{_fmt(s['tldse_cpu_s_per_eval'] * 1e6, '.3g')} us per layer: "
         f"{_fmt(s['speed_ratio'], ',.0f')}x ({when})"
     )
     console.print(cmp.batch.stats.summary())

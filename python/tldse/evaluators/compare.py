@@ -111,7 +111,10 @@ def compare(
     ``latency_ratio_median/min/max``, ``compute_exact`` (pairs whose compute cycles
     agree exactly, where the evaluator reports them), ``energy_mape_pct``,
     ``energy_ratio_median/min/max`` (when it has energy),
-    ``evaluator_cpu_s_per_eval``, ``tldse_cpu_s_per_eval``, ``speed_ratio``.
+    ``evaluator_cpu_s_per_eval`` (the tool's processes' CPU over the pairs run,
+    start-up and failures included), ``evaluator_cpu_s_median`` (the median of the
+    ok pairs' own CPU time), ``tldse_cpu_s_per_eval``, ``speed_ratio`` (the
+    first over tldse's).
     """
     import pandas as pd
 
@@ -200,6 +203,11 @@ def compare(
         peer_per_eval = float(cpu.mean()) if cpu.size else math.nan
         summary["evaluator_timed_in_this_run"] = 0.0
     summary["evaluator_cpu_s_per_eval"] = peer_per_eval
+    layer_cpu = batch.cpu_s[batch.ok]
+    layer_cpu = layer_cpu[np.isfinite(layer_cpu)]
+    summary["evaluator_cpu_s_median"] = (
+        float(np.median(layer_cpu)) if layer_cpu.size else math.nan
+    )
     summary["tldse_cpu_s_per_eval"] = per_eval
     summary["speed_ratio"] = peer_per_eval / per_eval
     return Comparison(frame, summary, batch)
