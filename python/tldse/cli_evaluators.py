@@ -231,6 +231,11 @@ def _print_comparison(cmp: Comparison, name: str, limit: int) -> None:
     console.print(t)
     if len(df) > limit:
         console.print(f"({len(df) - limit} more rows: --csv FILE writes them all)")
+    bad = df[df["status"] != "ok"]
+    for (status, message), group in list(bad.groupby(["status", "message"]))[:3]:
+        console.print(
+            f"[yellow]{status}[/] ({len(group)} pairs): {escape(str(message))}"
+        )
     s = cmp.summary
     console.print(f"pairs: {s['ok']:.0f} of {s['pairs']:.0f} evaluated by both")
     if s.get("ok"):
@@ -254,6 +259,8 @@ def _print_comparison(cmp: Comparison, name: str, limit: int) -> None:
         "measured in this run"
         if s.get("evaluator_timed_in_this_run")
         else "evaluator time from the store"
+        if math.isfinite(s["speed_ratio"])
+        else "nothing evaluated"
     )
     console.print(
         f"speed: {name} {_fmt(s['evaluator_cpu_s_per_eval'], '.3g')} CPU-s per "
