@@ -54,9 +54,9 @@ EVALUATORS: tuple[str, ...] = ("analytical", "scalesim", "zigzag")
 def get_evaluator(name_or_spec: str, **settings: Any) -> Evaluator:
     """An evaluator by name: ``analytical`` (default), ``scalesim``, ``zigzag`` or
     ``command:PATH`` (PATH may carry arguments, split like a shell would).
-    ``settings`` are the evaluator's keyword options (e.g. ``python=...``,
-    ``timeout``-free: timeouts belong to :func:`evaluate_designs`); an unknown one
-    raises :class:`EvaluatorError` naming the valid ones."""
+    ``settings`` are the evaluator's keyword options (e.g. ``python=...``; timeouts
+    and jobs belong to :func:`evaluate_designs`); an unknown one raises
+    :class:`EvaluatorError` naming the valid ones."""
     spec = str(name_or_spec).strip()
     name, sep, rest = spec.partition(":")
     name = name.strip().lower()
