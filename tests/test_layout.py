@@ -49,12 +49,17 @@ def _imports(path: Path) -> list[tuple[str, list[str], int]]:
                 names = [a.name for a in node.names]
                 if node.module == "tldse":  # from tldse import sub, _core, ...
                     for n in names:
-                        out.append((f"tldse.{n}", [], node.lineno))
+                        sub = ROOT / n
+                        known = sub.is_dir() or sub.with_suffix(".py").exists()
+                        is_core = n == "_core"
+                        # a submodule, or a name of the facade (tldse/__init__.py)
+                        mod = f"tldse.{n}" if known or is_core else "tldse"
+                        out.append((mod, [], node.lineno))
                 else:
                     out.append((node.module, names, node.lineno))
         elif isinstance(node, ast.Import):
             for a in node.names:
-                if a.name.startswith("tldse."):
+                if a.name == "tldse" or a.name.startswith("tldse."):
                     out.append((a.name, [], node.lineno))
     return out
 

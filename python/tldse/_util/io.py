@@ -106,7 +106,10 @@ def differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
 
 
 def package_version() -> str:
-    """The installed tldse version (recorded in manifests)."""
-    from tldse import __version__
+    """The installed tldse version (recorded in manifests; ``tldse.__version__``)."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    return __version__
+    try:
+        return version("tldse")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0"

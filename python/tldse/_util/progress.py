@@ -7,13 +7,23 @@ redirected run still shows that it is alive and when it will finish. Work can be
 weighted: ``total_work`` and ``advance(n, work=w)`` make the ETA follow the expected
 cost of each step (an rs chunk costs more than a systolic one) while the counts
 shown stay in the caller's unit. :func:`note` prints one message line.
+``TLDSE_PROGRESS_INTERVAL`` sets the seconds between plain lines.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import IO, Any
+
+
+def _default_interval() -> float:
+    """Seconds between plain lines: ``TLDSE_PROGRESS_INTERVAL`` or 10."""
+    try:
+        return max(0.0, float(os.environ.get("TLDSE_PROGRESS_INTERVAL", "10")))
+    except ValueError:
+        return 10.0
 
 
 def _fmt_seconds(s: float) -> str:
@@ -50,7 +60,7 @@ class Progress:
         *,
         total_work: float | None = None,
         rate: bool = False,
-        interval: float = 10.0,
+        interval: float | None = None,
         stream: IO[str] | None = None,
         force_plain: bool = False,
     ) -> None:
@@ -62,7 +72,9 @@ class Progress:
         self.count = 0
         self.work = 0.0
         self._rate = rate
-        self._interval = interval
+        self._interval = _default_interval() if interval is None else interval
+        #: extra text after the counts (``"3 from the store, 1 failed"``)
+        self.detail = ""
         self._stream = stream or sys.stderr
         self._t0 = time.perf_counter()
         self._count0 = 0
@@ -143,6 +155,8 @@ class Progress:
 
     def _counts(self) -> str:
         text = f"{self.count:,}/{self.total:,}" + (f" {self.unit}" if self.unit else "")
+        if self.detail:
+            text += f" ({self.detail})"
         if self._rate:
             elapsed = max(time.perf_counter() - self._t0, 1e-9)
             text += f", {(self.count - self._count0) / elapsed:,.0f}/s"

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from tldse import __version__
 from tldse.cli import (
+    evaluators,
     experiment,
     explore,
     learn,
@@ -23,7 +24,7 @@ from tldse.cli import (
 )
 from tldse.cli._common import CliError, errors
 
-MODULES = (simulate, workloads, sweep, learn, explore, experiment)
+MODULES = (simulate, workloads, sweep, learn, explore, evaluators, experiment)
 
 
 def build_parser() -> argparse.ArgumentParser:
