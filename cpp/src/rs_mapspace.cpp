@@ -47,18 +47,6 @@ RsShape rs_shape(const Arch& a, const Layer& L) {
     return s;
 }
 
-bool rs_fits(const Arch& a, const Layer& L, const RsMapping& m) {
-    const double w = static_cast<double>(m.p) * static_cast<double>(m.q) *
-                     static_cast<double>(L.s) * a.weight_bits / 8.0;
-    const double i = static_cast<double>(m.q) * static_cast<double>(L.s) * a.act_bits / 8.0;
-    const double o = static_cast<double>(m.p) * a.psum_bits / 8.0;
-    if (a.partitioned_rf() &&
-        (w > a.rf_weight_bytes || i > a.rf_input_bytes || o > a.rf_output_bytes)) {
-        return false;
-    }
-    return w + i + o <= a.rf_bytes;
-}
-
 double rs_input_rows_total(const Layer& L, const RsShape& sh) {
     // Every (strip, piece) pair is counted exactly (Layer::input_rows_read is closed form)
     // up to 2^16 pairs; beyond, each pair is counted like the first one.

@@ -263,3 +263,56 @@ TEST_CASE(glb_staircase_equals_scan) {
         }
     }
 }
+
+TEST_CASE(mapper_winner_is_the_scan_winner) {
+    // The winner (with its tie rules: objective, then latency, then energy, then the
+    // first) of a plain scan of rs_candidates scored one by one.
+    std::mt19937 rng(21);
+    int checked = 0;
+    for (int t = 0; t < 60; ++t) {
+        Arch a = rs_arch(2 + rng() % 14, 2 + rng() % 14, 64 + rng() % 400);
+        a.multicast = rng() % 2;
+        EnergyTable tab;
+        tab.leakage_mw_per_mm2 = (t % 2) ? 20.0 : 0.0;
+        const Layer L = conv(1, 1 + rng() % 96, 1 + rng() % 96, 1 + rng() % 28, 1 + rng() % 28,
+                             1 + rng() % 5, 1 + rng() % 5);
+        const DesignContext ctx(a, tab);
+        const GlbTile* tile = best_glb_tiling(*glb_tilings(L), ctx.cap);
+        if (tile == nullptr) continue;
+        const RsShape sh = rs_shape(a, L);
+        const double rows = rs_input_rows_total(L, sh);
+        for (Objective o : {Objective::latency, Objective::energy, Objective::edp}) {
+            for (bool exhaustive : {false, true}) {
+                const RsScorer scorer(ctx, L, *tile, sh, rows);
+                RsMapping best_m;
+                Score best;
+                bool found = false;
+                for (const auto& m : rs_candidates(a, L, exhaustive)) {
+                    const Score s = scorer.score(m);
+                    const double v = objective_value(s.latency_cycles, s.energy_pj, o);
+                    const double bv = objective_value(best.latency_cycles, best.energy_pj, o);
+                    if (!found || v < bv ||
+                        (v == bv && (s.latency_cycles < best.latency_cycles ||
+                                     (s.latency_cycles == best.latency_cycles &&
+                                      s.energy_pj < best.energy_pj)))) {
+                        best = s;
+                        best_m = m;
+                        found = true;
+                    }
+                }
+                const LayerResult r = evaluate_layer(
+                    a, L, tab, {o, exhaustive ? MapperMode::exhaustive : MapperMode::heuristic});
+                if (!found) {
+                    CHECK(r.status == Status::does_not_fit);
+                    continue;
+                }
+                CHECK(r.rs.p == best_m.p && r.rs.q == best_m.q && r.rs.tf == best_m.tf &&
+                      r.rs.tc == best_m.tc);
+                CHECK_EQ(r.latency_cycles, best.latency_cycles);
+                CHECK_EQ(r.energy_pj, best.energy_pj);
+                ++checked;
+            }
+        }
+    }
+    CHECK(checked > 100);
+}

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 
 #include "tldse/arch.hpp"
@@ -121,16 +122,34 @@ class RsScorer {
    public:
     RsScorer(const DesignContext& ctx, const Layer& layer, const GlbTile& tile,
              const RsShape& shape, double input_rows);
+    // Not thread-safe (memoises per q): one scorer per thread.
     Score score(const RsMapping& m) const {
         const double p = static_cast<double>(m.p), q = static_cast<double>(m.q);
         const double tf = static_cast<double>(m.tf), tc = static_cast<double>(m.tc);
-        const double n_f = std::ceil(F_ / (p * tf)), n_c = std::ceil(C_ / (q * tc));
+        if (q != last_q_) {  // candidates come q by q
+            last_q_ = q;
+            c_blocks_ = std::ceil(C_ / q);
+            n_c_key_.fill(0);
+        }
+        // ceil(F / (p tf)) and ceil(C / (q tc)) repeat from candidate to candidate.
+        const double ptf = p * tf;
+        if (ptf != last_ptf_) {
+            last_ptf_ = ptf;
+            n_f_ = std::ceil(F_ / ptf);
+        }
+        const double n_f = n_f_;
+        const std::size_t slot = static_cast<std::size_t>(m.tc) % n_c_key_.size();
+        if (n_c_key_[slot] != m.tc) {
+            n_c_key_[slot] = m.tc;
+            n_c_memo_[slot] = std::ceil(C_ / (q * tc));
+        }
+        const double n_c = n_c_memo_[slot];
         const double passes = gN_ * n_f * n_c * e_fold_ * r_fold_;
         const double w_words_pass = p * tf * q * tc * r_eff_ * S_ * mc_factor_;
         const double refill = std::ceil(w_words_pass * weight_bits_ / 8.0 / glb_bw_);
         const double compute = passes * (p * q * S_ * Q_ + (r_eff_ - 1) + refill);
         const double i_unique = gN_ * n_f * C_ * input_rows_ * W_;
-        const double o_writes = outputs_ * std::ceil(C_ / q) * r_fold_;
+        const double o_writes = outputs_ * c_blocks_ * r_fold_;
         const double o_reads = o_writes - outputs_;
         const double i_deliv = passes * r_eff_ * e_pass_ * tf * tc * q * W_;
         const double glb_r1 = multicast_ ? i_unique : i_deliv;
@@ -164,6 +183,11 @@ class RsScorer {
     double glb_pj_input_, glb_pj_output_, noc_pj_input_, noc_pj_output_, rf_pj_input_;
     double e_glb_weight_, e_noc_weight_, e_rf_weight_, e_rf_output_, e_dram_, mac_energy_,
         leakage_per_cycle_;
+    // Memos (the same divisions as without them): ceil(C / q) of the last q, ceil(F / (p tf))
+    // of the last p tf, ceil(C / (q tc)) by tc for the current q.
+    mutable double last_q_ = 0, c_blocks_ = 0, last_ptf_ = 0, n_f_ = 0;
+    mutable std::array<std::int64_t, 128> n_c_key_{};
+    mutable std::array<double, 128> n_c_memo_{};
 };
 
 }  // namespace tldse

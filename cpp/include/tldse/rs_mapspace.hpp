@@ -38,7 +38,18 @@ struct RsMapping {
 // Scratchpad check: weights p*q*s, inputs q*s (a sliding window per channel), partial
 // sums p; against the per-tensor partitions when the register file is partitioned, and
 // always against rf_bytes in total.
-bool rs_fits(const Arch& arch, const Layer& layer, const RsMapping& m);
+// Inline: the mapper's searches call it many times per evaluation.
+inline bool rs_fits(const Arch& a, const Layer& L, const RsMapping& m) {
+    const double w = static_cast<double>(m.p) * static_cast<double>(m.q) *
+                     static_cast<double>(L.s) * a.weight_bits / 8.0;
+    const double i = static_cast<double>(m.q) * static_cast<double>(L.s) * a.act_bits / 8.0;
+    const double o = static_cast<double>(m.p) * a.psum_bits / 8.0;
+    if (a.partitioned_rf() &&
+        (w > a.rf_weight_bytes || i > a.rf_input_bytes || o > a.rf_output_bytes)) {
+        return false;
+    }
+    return w + i + o <= a.rf_bytes;
+}
 
 // Input rows moved for one channel of one image over all e-strips and filter-row pieces
 // (does not depend on the mapping).
@@ -123,12 +134,25 @@ void for_each_rs_candidate(const Arch& a, const Layer& L, const RsShape& sh,
     const std::int64_t F = L.k_per_group(), C = L.c_per_group();
     const Sizes& ps = sizes.ps;
     const Sizes& qs = sizes.qs;
-    auto splits = [&](std::int64_t p, std::int64_t q, const Sizes& tcs) {
+    // tf = max(1, min(replicas / tc, ceil(F / p))) for every split tc <= replicas; the
+    // divisions are done once per list of splits and once per p.
+    struct Splits {
+        Sizes tc, per_tc;  // the splits and replicas / tc
+    };
+    auto usable = [&](const Sizes& tcs) {
+        Splits out;
         for (std::int64_t tc : tcs) {
             if (tc > sh.replicas) continue;
-            const std::int64_t tf =
-                std::max<std::int64_t>(1, std::min(sh.replicas / tc, cdiv(F, p)));
-            visit(RsMapping{p, q, tf, tc});
+            out.tc.push_back(tc);
+            out.per_tc.push_back(sh.replicas / tc);
+        }
+        return out;
+    };
+    auto splits = [&](std::int64_t p, std::int64_t q, const Splits& sp) {
+        const std::int64_t f_blocks = cdiv(F, p);
+        for (std::size_t k = 0; k < sp.tc.size(); ++k) {
+            const std::int64_t tf = std::max<std::int64_t>(1, std::min(sp.per_tc.begin()[k], f_blocks));
+            visit(RsMapping{p, q, tf, sp.tc.begin()[k]});
         }
     };
     if (exhaustive) {
@@ -137,9 +161,10 @@ void for_each_rs_candidate(const Arch& a, const Layer& L, const RsShape& sh,
             if (!rs_fits(a, L, RsMapping{1, q, 1, 1})) break;
             Sizes tcs = fixed;  // plus one replica per channel block
             tcs.insert_sorted(std::min(sh.replicas, cdiv(C, q)));
+            const Splits sp = usable(tcs);
             for (std::int64_t p : ps) {
                 if (!rs_fits(a, L, RsMapping{p, q, 1, 1})) break;
-                splits(p, q, tcs);
+                splits(p, q, sp);
             }
         }
         return;
@@ -180,7 +205,8 @@ void for_each_rs_candidate(const Arch& a, const Layer& L, const RsShape& sh,
         if (const std::int64_t per_block = std::min(sh.replicas, cdiv(C, q)); per_block != 1) {
             tcs.push_back(per_block);
         }
-        for (std::int64_t p : p_choices) splits(p, q, tcs);
+        const Splits sp = usable(tcs);
+        for (std::int64_t p : p_choices) splits(p, q, sp);
     }
 }
 
