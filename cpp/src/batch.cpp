@@ -168,6 +168,77 @@ void parallel_for(std::int64_t n, int threads, std::int64_t chunk,
     if (error) std::rethrow_exception(error);
 }
 
+namespace {
+
+// The GLB tiling of every (design, layer) pair of a batch. Designs with a shared GLB and
+// word widths that many designs use get a staircase (one binary search instead of a scan
+// of the candidates); when few (widths, GLB size) pairs cover the designs, each pair's
+// tilings are chosen once, before the threads start. Same choice as choose_glb_tiling.
+class GlbChoices {
+   public:
+    GlbChoices(const std::vector<Arch>& configs,
+               const std::vector<std::shared_ptr<const GlbTilings>>& tilings)
+        : tilings_(tilings), m_(tilings.size()), width_of_(configs.size(), kNone),
+          row_of_(configs.size(), kNone) {
+        constexpr std::size_t kMinDesignsPerStaircase = 32, kMaxWidths = 8;
+        constexpr std::size_t kMaxChoices = std::size_t{1} << 20;  // table entries
+        std::map<Widths, std::size_t> count;
+        for (const auto& a : configs) {
+            if (!a.partitioned_glb()) ++count[widths(a)];
+        }
+        std::map<Widths, std::size_t> index;
+        for (const auto& [w, n] : count) {
+            if (n < kMinDesignsPerStaircase || index.size() == kMaxWidths) continue;
+            index.emplace(w, index.size());
+            Arch probe;
+            probe.weight_bits = w[0];
+            probe.act_bits = w[1];
+            probe.psum_bits = w[2];
+            const auto bpe = GlbCapacity::of(probe).bytes_per_elem;
+            for (const auto& t : tilings) stairs_.push_back(std::make_unique<GlbStaircase>(*t, bpe));
+        }
+        std::map<std::pair<std::size_t, double>, std::size_t> rows;  // (widths, size) -> row
+        for (std::size_t i = 0; i < configs.size(); ++i) {
+            const Arch& a = configs[i];
+            const auto w = index.find(widths(a));
+            if (a.partitioned_glb() || w == index.end()) continue;
+            width_of_[i] = w->second;
+            row_of_[i] = rows.emplace(std::make_pair(w->second, a.glb_bytes), rows.size()).first->second;
+        }
+        if (rows.size() * m_ > kMaxChoices || rows.size() * 4 > configs.size()) {
+            std::fill(row_of_.begin(), row_of_.end(), kNone);
+            return;
+        }
+        table_.resize(rows.size() * m_);
+        for (const auto& [key, row] : rows) {
+            for (std::size_t j = 0; j < m_; ++j) {
+                table_[row * m_ + j] = stairs_[key.first * m_ + j]->best(key.second);
+            }
+        }
+    }
+
+    const GlbTile* choose(const DesignContext& ctx, std::int64_t design, std::size_t layer) const {
+        const auto i = static_cast<std::size_t>(design);
+        if (row_of_[i] != kNone) return table_[row_of_[i] * m_ + layer];
+        const GlbStaircase* stair =
+            width_of_[i] != kNone ? stairs_[width_of_[i] * m_ + layer].get() : nullptr;
+        return choose_glb_tiling(ctx, *tilings_[layer], stair);
+    }
+
+   private:
+    using Widths = std::array<int, 3>;
+    static Widths widths(const Arch& a) { return {a.weight_bits, a.act_bits, a.psum_bits}; }
+    static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
+    const std::vector<std::shared_ptr<const GlbTilings>>& tilings_;
+    std::size_t m_;
+    std::vector<std::unique_ptr<GlbStaircase>> stairs_;  // [widths][layer]
+    std::vector<std::size_t> width_of_, row_of_;         // per design
+    std::vector<const GlbTile*> table_;                  // [row][layer]
+};
+
+}  // namespace
+
 void evaluate_batch_into(const std::vector<Arch>& configs, const std::vector<Layer>& layers,
                          const EnergyTable& table, int threads, bool per_network,
                          const BatchView& out, const MapperOptions& mapper) {
@@ -193,59 +264,7 @@ void evaluate_batch_into(const std::vector<Arch>& configs, const std::vector<Lay
         for (const auto& l : layers) rs_sizes.push_back(rs_block_sizes(l));
     }
 
-    // Staircases for the word widths that many shared-GLB designs use (one binary search
-    // per pair instead of a scan of the candidates).
-    constexpr std::int64_t kMinDesignsPerStaircase = 32;
-    constexpr std::size_t kMaxWidths = 8;
-    std::map<std::array<int, 3>, std::int64_t> width_count;
-    for (const auto& a : configs) {
-        if (!a.partitioned_glb()) ++width_count[{a.weight_bits, a.act_bits, a.psum_bits}];
-    }
-    std::map<std::array<int, 3>, std::size_t> width_index;
-    for (const auto& [w, count] : width_count) {
-        if (count >= kMinDesignsPerStaircase && width_index.size() < kMaxWidths) {
-            width_index.emplace(w, width_index.size());
-        }
-    }
-    std::vector<std::unique_ptr<GlbStaircase>> stairs;  // [width][layer]
-    for (const auto& [w, index] : width_index) {
-        (void)index;  // map order = index order
-        const GlbCapacity cap = GlbCapacity::of([&] {
-            Arch a;
-            a.weight_bits = w[0];
-            a.act_bits = w[1];
-            a.psum_bits = w[2];
-            return a;
-        }());
-        for (const auto& t : tilings) {
-            stairs.push_back(std::make_unique<GlbStaircase>(*t, cap.bytes_per_elem));
-        }
-    }
-
-    // Designs sharing word widths and GLB size share every layer's tiling: when few
-    // (widths, size) pairs cover the configs, choose each pair's tilings once.
-    constexpr std::size_t kMaxChoices = std::size_t{1} << 20;  // table entries
-    std::map<std::pair<std::size_t, double>, std::size_t> choice_row;
-    std::vector<std::int64_t> row_of(static_cast<std::size_t>(nc), -1);
-    for (std::int64_t i = 0; i < nc; ++i) {
-        const Arch& a = configs[static_cast<std::size_t>(i)];
-        if (a.partitioned_glb()) continue;
-        const auto w = width_index.find({a.weight_bits, a.act_bits, a.psum_bits});
-        if (w == width_index.end()) continue;
-        const auto it = choice_row.emplace(std::make_pair(w->second, a.glb_bytes), choice_row.size());
-        row_of[static_cast<std::size_t>(i)] = static_cast<std::int64_t>(it.first->second);
-    }
-    std::vector<const GlbTile*> choices;
-    if (choice_row.size() * static_cast<std::size_t>(m) <= kMaxChoices &&
-        static_cast<std::int64_t>(choice_row.size()) * 4 <= nc) {
-        choices.resize(choice_row.size() * static_cast<std::size_t>(m));
-        for (const auto& [key, row] : choice_row) {
-            for (std::size_t j = 0; j < static_cast<std::size_t>(m); ++j) {
-                choices[row * static_cast<std::size_t>(m) + j] =
-                    stairs[key.first * static_cast<std::size_t>(m) + j]->best(key.second);
-            }
-        }
-    }
+    const GlbChoices glb(configs, tilings);
 
     auto work = [&](std::int64_t begin, std::int64_t end) {
         double v[kNumResultFields];
@@ -253,25 +272,11 @@ void evaluate_batch_into(const std::vector<Arch>& configs, const std::vector<Lay
             const Arch& a = configs[static_cast<std::size_t>(i)];
             const DesignContext ctx(a, table);
             out.area_um2[i] = table.area_um2(a);
-            bool stair = false;
-            std::size_t stair_base = 0;
-            if (!a.partitioned_glb()) {
-                const auto it = width_index.find({a.weight_bits, a.act_bits, a.psum_bits});
-                if (it != width_index.end()) {
-                    stair = true;
-                    stair_base = it->second * static_cast<std::size_t>(m);
-                }
-            }
-            const std::int64_t row = choices.empty() ? -1 : row_of[static_cast<std::size_t>(i)];
             NetworkTotals totals;
             for (std::int64_t j = 0; j < m; ++j) {
                 const auto ju = static_cast<std::size_t>(j);
                 const Layer& L = layers[ju];
-                const GlbTile* tile =
-                    row >= 0 ? choices[static_cast<std::size_t>(row) * static_cast<std::size_t>(m) + ju]
-                             : choose_glb_tiling(ctx, *tilings[ju],
-                                                 stair ? stairs[stair_base + ju].get() : nullptr);
-                const LayerResult r = evaluate_mapped(ctx, L, tile, mapper,
+                const LayerResult r = evaluate_mapped(ctx, L, glb.choose(ctx, i, ju), mapper,
                                                       rs_sizes.empty() ? nullptr : &rs_sizes[ju]);
                 if (per_network) {
                     totals.add(r, static_cast<double>(L.count));
