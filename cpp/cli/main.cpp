@@ -124,27 +124,6 @@ std::int64_t parse_batch(const std::string& text) {
     return static_cast<std::int64_t>(v);
 }
 
-void list_presets() {
-    for (const auto& p : tldse::presets()) {
-        std::cout << std::left << std::setw(12) << p.name << p.description << "\n"
-                  << std::setw(12) << "" << "source: " << p.source << "\n";
-    }
-}
-
-void list_workloads() {
-    for (const auto& name : tldse::builtin_workload_names()) {
-        const auto layers = tldse::builtin_workload(name, 1);
-        double macs = 0;
-        for (const auto& nl : layers) {
-            macs += nl.layer.macs() * static_cast<double>(nl.layer.count);
-        }
-        std::ostringstream m;
-        m << std::fixed << std::setprecision(1) << macs / 1e6;
-        std::cout << std::left << std::setw(17) << name << std::right << std::setw(4)
-                  << layers.size() << " layers, " << m.str() << " MMACs at batch 1\n";
-    }
-}
-
 int run(int argc, char** argv) {
     std::string topology, workload, preset, config, arch_file, batch_text;
     std::string energy = "horowitz45", format = "table", objective, mapper;
@@ -185,8 +164,8 @@ int run(int argc, char** argv) {
         }
     }
     if (want_presets || want_workloads) {
-        if (want_presets) list_presets();
-        if (want_workloads) list_workloads();
+        if (want_presets) tldse::write_preset_list(std::cout);
+        if (want_workloads) tldse::write_workload_list(std::cout);
         return 0;
     }
     if (!topology.empty() && !workload.empty()) {

@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include "tldse/batch.hpp"
+#include "tldse/builtin_workloads.hpp"
+#include "tldse/presets.hpp"
 #include "tldse/glb_tiling.hpp"
 
 namespace tldse {
@@ -217,6 +219,25 @@ void write_json(std::ostream& out, const Report& rep) {
     emit(total_line(rep));
     o << "\n}\n";
     out << o.str();
+}
+
+void write_preset_list(std::ostream& os) {
+    for (const auto& p : presets()) {
+        os << std::left << std::setw(12) << p.name << p.description << "\n"
+           << std::setw(12) << "" << "source: " << p.source << "\n";
+    }
+}
+
+void write_workload_list(std::ostream& os) {
+    for (const auto& name : builtin_workload_names()) {
+        const auto layers = builtin_workload(name, 1);
+        double macs = 0;
+        for (const auto& nl : layers) macs += nl.layer.macs() * static_cast<double>(nl.layer.count);
+        std::ostringstream m;
+        m << std::fixed << std::setprecision(1) << macs / 1e6;
+        os << std::left << std::setw(17) << name << std::right << std::setw(4) << layers.size()
+           << " layers, " << m.str() << " MMACs at batch 1\n";
+    }
 }
 
 }  // namespace tldse

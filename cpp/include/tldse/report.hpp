@@ -43,4 +43,9 @@ void write_csv(std::ostream& os, const Report& report);
 void write_table(std::ostream& os, const Report& report);
 void write_json(std::ostream& os, const Report& report);
 
+// tldse-sim --list-presets and --list-workloads: one entry per preset (name, description,
+// source) and per built-in network (name, layers, MACs at batch 1).
+void write_preset_list(std::ostream& os);
+void write_workload_list(std::ostream& os);
+
 }  // namespace tldse
