@@ -8,7 +8,6 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
-#include <system_error>
 
 namespace tldse {
 
@@ -159,8 +158,8 @@ void parallel_for(std::int64_t n, int threads, std::int64_t chunk,
     for (int t = 1; t < nt; ++t) {
         try {
             pool.push_back(spawn ? spawn(loop) : std::thread(loop));
-        } catch (const std::system_error&) {
-            break;  // no more threads: those started and this one do the work
+        } catch (...) {  // std::system_error, or std::bad_alloc for the thread's state
+            break;       // no more threads: those started and this one do the work
         }
     }
     loop();

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <new>
 #include <random>
 #include <stdexcept>
 #include <system_error>
@@ -190,6 +191,14 @@ TEST_CASE(parallel_for_failures) {
         parallel_for(5000, 8, 7, [&](std::int64_t b, std::int64_t e) {
             for (std::int64_t i = b; i < e; ++i) ++hit[static_cast<std::size_t>(i)];
         }, never);
+        CHECK(std::all_of(hit.begin(), hit.end(), [](int h) { return h == 1; }));
+        const SpawnThread out_of_memory = [](std::function<void()>) -> std::thread {
+            throw std::bad_alloc();
+        };
+        std::fill(hit.begin(), hit.end(), 0);
+        parallel_for(5000, 3, 7, [&](std::int64_t b, std::int64_t e) {
+            for (std::int64_t i = b; i < e; ++i) ++hit[static_cast<std::size_t>(i)];
+        }, out_of_memory);
         CHECK(std::all_of(hit.begin(), hit.end(), [](int h) { return h == 1; }));
     }
 }
