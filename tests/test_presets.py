@@ -163,7 +163,7 @@ def test_preset_names_in_public_api() -> None:
 
 
 @pytest.mark.parametrize("batch", [1, 4])
-@pytest.mark.parametrize("name", ["alexnet", "vgg16", "resnet18", "resnet50"])
+@pytest.mark.parametrize("name", tldse.workloads.names())
 def test_builtin_workload_equals_python_zoo(name: str, batch: int) -> None:
     names, table = _core.builtin_workload(name, batch)
     wl = tldse.workloads.get(name, batch=batch)
@@ -172,21 +172,14 @@ def test_builtin_workload_equals_python_zoo(name: str, batch: int) -> None:
     np.testing.assert_array_equal(table, wl.table())
 
 
-def test_builtin_alexnet_conv_is_alexnets_convolutions() -> None:
-    names, table = _core.builtin_workload("alexnet-conv", 4)
-    wl = tldse.workloads.get("alexnet", batch=4)
-    assert names == ["conv1", "conv2", "conv3", "conv4", "conv5"]
-    np.testing.assert_array_equal(table, wl.table()[:5])
-    assert [row[14] for row in table] == [1, 2, 1, 2, 2]  # groups
-
-
 def test_builtin_workload_names_and_errors() -> None:
     names = _core.builtin_workload_names()
-    assert names[:2] == ["alexnet", "alexnet-conv"]
-    assert _core.builtin_workload("AlexNet_Conv", 1)[0] == ["conv1"] + [
-        f"conv{i}" for i in range(2, 6)
+    assert names == tldse.workloads.names()  # the zoo's nine networks
+    assert _core.builtin_workload("MobileNet-V2", 1)[0][:2] == [
+        "conv1",
+        "block1_1.dw",
     ]
-    with pytest.raises(ValueError, match="alexnet-conv"):
+    with pytest.raises(ValueError, match="mobilenet_v2"):
         _core.builtin_workload("lenet", 1)
     with pytest.raises(ValueError, match="batch"):
         _core.builtin_workload("alexnet", 0)
@@ -222,11 +215,11 @@ def test_binary_matches_python_api(tldse_sim: str, name: str) -> None:
 def test_binary_preset_with_set_override(tldse_sim: str) -> None:
     out = sim_ok(
         tldse_sim, "--preset", "eyeriss", "--set", "glb_bytes=65536",
-        "--workload", "alexnet-conv", "--format", "json",
+        "--workload", "alexnet", "--format", "json",
     )  # fmt: skip
     doc = json.loads(out)
     assert doc["preset"] == "eyeriss"
-    assert doc["workload"] == "alexnet-conv"
+    assert doc["workload"] == "alexnet"
     expected = tldse.Accelerator.preset("eyeriss", glb_bytes=65536)
     for field in tldse.CONFIG_COLUMNS:
         want = getattr(expected, field)
@@ -235,13 +228,14 @@ def test_binary_preset_with_set_override(tldse_sim: str) -> None:
             field
         )
     assert [layer["layer"] for layer in doc["layers"]] == [
-        f"conv{i}" for i in range(1, 6)
+        *(f"conv{i}" for i in range(1, 6)),
+        *(f"fc{i}" for i in range(6, 9)),
     ]
 
 
 def test_binary_preset_is_case_insensitive(tldse_sim: str) -> None:
     doc = json.loads(
-        sim_ok(tldse_sim, "--preset", "TPU-V1", "--workload", "alexnet-conv",
+        sim_ok(tldse_sim, "--preset", "TPU-V1", "--workload", "alexnet",
                "--format", "json")
     )  # fmt: skip
     assert doc["preset"] == "tpu-v1"
@@ -260,13 +254,12 @@ def test_binary_lists(tldse_sim: str) -> None:
 
 
 def test_binary_batch_sets_n_of_topology_layers(tldse_sim: str, tmp_path: Path) -> None:
-    conv = tldse.Workload("alexnet-conv", tldse.workloads.get("alexnet").layers[:5])
-    path = to_layer_csv(conv, tmp_path / "alexnet_conv.csv")
+    path = to_layer_csv(tldse.workloads.get("alexnet"), tmp_path / "alexnet.csv")
     from_file = csv_rows(
         sim_ok(tldse_sim, "--topology", path, "--batch", "4", "--format", "csv")
     )
     builtin = csv_rows(
-        sim_ok(tldse_sim, "--workload", "alexnet-conv", "--batch", "4",
+        sim_ok(tldse_sim, "--workload", "alexnet", "--batch", "4",
                "--format", "csv")
     )  # fmt: skip
     assert from_file == builtin
@@ -277,19 +270,19 @@ def test_binary_batch_sets_n_of_topology_layers(tldse_sim: str, tmp_path: Path) 
 def test_binary_runs_rs_designs(tldse_sim: str) -> None:
     """rs is no longer refused up front: every layer gets a status."""
     proc = run_sim(
-        tldse_sim, "--workload", "alexnet-conv", "--set", "dataflow=rs",
+        tldse_sim, "--workload", "alexnet", "--set", "dataflow=rs",
         "--format", "csv",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     rows = csv_rows(proc.stdout)
-    assert len(rows) == 5
+    assert len(rows) == 8
     assert {r["status"] for r in rows} <= set(tldse.STATUS_NAMES)
 
 
 @pytest.mark.parametrize("objective", ["latency", "energy", "edp"])
 def test_binary_mapper_options(tldse_sim: str, objective: str) -> None:
     doc = json.loads(
-        sim_ok(tldse_sim, "--preset", "nvdla", "--workload", "alexnet-conv",
+        sim_ok(tldse_sim, "--preset", "nvdla", "--workload", "alexnet",
                "--objective", objective, "--mapper", "heuristic", "--format", "json")
     )  # fmt: skip
     assert doc["mapper"] == {"objective": objective, "mode": "heuristic"}
@@ -309,7 +302,7 @@ def test_binary_help_documents_new_flags(tldse_sim: str) -> None:
     ("args", "needles"),
     [
         (["--preset", "tpu", "--workload", "alexnet"], ["tpu", *PRESETS]),
-        (["--workload", "lenet"], ["lenet", "alexnet", "alexnet-conv", "resnet50"]),
+        (["--workload", "lenet"], ["lenet", "alexnet", "mobilenet_v2", "resnet50"]),
         (["--preset", "eyeriss"], ["--workload", "--topology"]),
         (
             ["--preset", "eyeriss", "--config", "x.cfg", "--workload", "alexnet"],

@@ -8,6 +8,9 @@
 #include "tldse/batch.hpp"
 #include "tldse/cost_model.hpp"
 #include "tldse/energy_table.hpp"
+#include "tldse/glb_tiling.hpp"
+#include "tldse/mapper.hpp"
+#include "tldse/rs_mapspace.hpp"
 #include "tldse/status.hpp"
 
 namespace tldse::bind {
@@ -32,9 +35,15 @@ std::vector<Arch> configs_from(const CArray<double>& configs) {
     return parse_configs(configs.data(), n, kConfigWidth);
 }
 
+// Extended fields returned as int64 (-1 where the status is not ok).
+bool integer_field(int f) {
+    return f == kBound || f == kRowTiles || f == kFilterTiles || f == kChannelTiles ||
+           f == kLoopOrder || f == kRsP || f == kRsQ || f == kRsTf || f == kRsTc;
+}
+
 py::dict evaluate(const CArray<double>& configs, const CArray<double>& layers,
                   const EnergyTable& table, int threads, bool per_network,
-                  const std::string& objective, const std::string& mapper) {
+                  const std::string& objective, const std::string& mapper, bool extended) {
     const MapperOptions opts{parse_objective(objective), parse_mapper_mode(mapper)};
     auto archs = configs_from(configs);
     auto lays = layers_from(layers);
@@ -46,7 +55,13 @@ py::dict evaluate(const CArray<double>& configs, const CArray<double>& layers,
     py::array_t<double> values({static_cast<py::ssize_t>(kNumResultFields), nc, nl});
     py::array_t<std::int32_t> status({nc, nl});
     py::array_t<double> area(nc);
-    const BatchView view{values.mutable_data(), status.mutable_data(), area.mutable_data()};
+    if (extended && per_network) {
+        throw std::invalid_argument("extended outputs are per (design, layer): use per_network=False");
+    }
+    check_threads(threads);
+    py::array_t<double> ext(std::vector<py::ssize_t>{extended ? kNumExtendedFields : 0, nc, nl});
+    const BatchView view{values.mutable_data(), status.mutable_data(), area.mutable_data(),
+                         extended ? ext.mutable_data() : nullptr};
     {
         py::gil_scoped_release release;
         evaluate_batch_into(archs, lays, tab, threads, per_network, view, opts);
@@ -59,6 +74,15 @@ py::dict evaluate(const CArray<double>& configs, const CArray<double>& layers,
     }
     d["status"] = per_network ? status.attr("reshape")(nc) : py::object(status);
     d["area_um2"] = area;
+    if (extended) {
+        const py::object nan_to_num = py::module_::import("numpy").attr("nan_to_num");
+        for (int f = 0; f < kNumExtendedFields; ++f) {
+            py::array field = ext[py::int_(f)];
+            d[kExtendedFields[static_cast<std::size_t>(f)]] =
+                integer_field(f) ? nan_to_num(field, py::arg("nan") = -1).attr("astype")("int64")
+                                 : py::object(field);
+        }
+    }
     return d;
 }
 
@@ -121,12 +145,41 @@ py::dict evaluate_one(const CArray<double>& config, const CArray<double>& layer,
 
 void register_model(py::module_& m) {
     m.attr("config_columns") = names(kConfigColumns);
+    py::class_<FieldInfo>(m, "FieldInfo", "One field of the config table or the energy table.")
+        .def_property_readonly("name", [](const FieldInfo& f) { return std::string(f.name); })
+        .def_property_readonly("type",
+                               [](const FieldInfo& f) { return std::string(field_type_name(f.type)); })
+        .def_readonly("default", &FieldInfo::default_value)
+        .def_readonly("min", &FieldInfo::min)
+        .def_readonly("max", &FieldInfo::max)
+        .def_property_readonly("doc", [](const FieldInfo& f) { return std::string(f.doc); })
+        .def("__repr__", [](const FieldInfo& f) {
+            return std::string("FieldInfo(") + f.name + ", " + field_type_name(f.type) + ")";
+        });
+    m.def(
+        "config_fields",
+        [] {
+            py::tuple t(kConfigFields.size());
+            for (std::size_t i = 0; i < kConfigFields.size(); ++i) t[i] = kConfigFields[i];
+            return t;
+        },
+        "The config-table columns in order: name, type (int, float, bool, enum), default, "
+        "min, max and doc of each.");
+    m.def(
+        "energy_fields",
+        [] {
+            py::tuple t(kEnergyFields.size());
+            for (std::size_t i = 0; i < kEnergyFields.size(); ++i) t[i] = kEnergyFields[i];
+            return t;
+        },
+        "The energy-table fields: name, type, default (horowitz45), min, max and doc.");
     m.attr("layer_columns") = names(kLayerColumns);
     m.attr("result_fields") = names(kResultFields);
-    m.attr("status_names") = py::make_tuple("ok", "invalid_config", "does_not_fit", "unsupported");
+    m.attr("status_names") = names(kStatusNames);
     m.attr("dataflows") = py::make_tuple("ws", "os", "is", "rs");
 
-    py::class_<EnergyTable>(m, "EnergyTable", "Energy per action and area per component.")
+    py::class_<EnergyTable> table_class(m, "EnergyTable", "Energy per action and area per component.");
+    table_class
         .def(py::init([](const std::string& name) { return EnergyTable::by_name(name); }),
              py::arg("name") = "horowitz45")
         .def_static("from_file", &EnergyTable::from_file, py::arg("path"))
@@ -143,25 +196,39 @@ void register_model(py::module_& m) {
             },
             py::arg("config"), "Area of one design (config-table row) in um^2.")
         .def_readonly("name", &EnergyTable::name)
-        .def_readonly("ref_bits", &EnergyTable::ref_bits)
-        .def_readonly("mac_pj", &EnergyTable::mac_pj)
-        .def_readonly("rf_pj", &EnergyTable::rf_pj)
-        .def_readonly("rf_ref_bytes", &EnergyTable::rf_ref_bytes)
-        .def_readonly("noc_pj", &EnergyTable::noc_pj)
-        .def_readonly("glb_pj", &EnergyTable::glb_pj)
-        .def_readonly("glb_ref_bytes", &EnergyTable::glb_ref_bytes)
-        .def_readonly("sram_size_exponent", &EnergyTable::sram_size_exponent)
-        .def_readonly("dram_pj", &EnergyTable::dram_pj)
-        .def_readonly("leakage_mw_per_mm2", &EnergyTable::leakage_mw_per_mm2)
-        .def_readonly("mac_um2", &EnergyTable::mac_um2)
-        .def_readonly("rf_um2_per_byte", &EnergyTable::rf_um2_per_byte)
-        .def_readonly("glb_um2_per_byte", &EnergyTable::glb_um2_per_byte)
-        .def_readonly("noc_um2_per_pe", &EnergyTable::noc_um2_per_pe);
+        .def(py::pickle(
+            [](const EnergyTable& t) {
+                py::tuple state(1 + kEnergyFields.size());
+                state[0] = t.name;
+                const auto v = t.values();
+                for (std::size_t i = 0; i < v.size(); ++i) state[i + 1] = v[i];
+                return state;
+            },
+            [](const py::tuple& state) {
+                if (state.size() != 1 + kEnergyFields.size()) {
+                    throw std::invalid_argument("EnergyTable state: expected " +
+                                                std::to_string(1 + kEnergyFields.size()) +
+                                                " items, got " + std::to_string(state.size()));
+                }
+                EnergyTable t;
+                t.name = state[0].cast<std::string>();
+                for (std::size_t i = 0; i < kEnergyFields.size(); ++i) {
+                    t.set(kEnergyFields[i].name, state[i + 1].cast<double>());
+                }
+                return t;
+            }));
+#define TLDSE_ENERGY_PROPERTY(field, def, lo, doc) \
+    table_class.def_readonly(#field, &EnergyTable::field, doc);
+    TLDSE_ENERGY_FIELDS(TLDSE_ENERGY_PROPERTY)
+#undef TLDSE_ENERGY_PROPERTY
 
+    m.attr("extended_fields") = names(kExtendedFields);
+    m.attr("bound_names") = names(kBoundNames);
     m.def("evaluate", &evaluate, py::arg("configs"), py::arg("layers"), py::arg("table"),
           py::arg("threads") = 0, py::arg("per_network") = false, py::arg("objective") = "edp",
-          py::arg("mapper") = "heuristic",
-          "Evaluates every (config, layer) pair; the GIL is released while C++ threads work.");
+          py::arg("mapper") = "heuristic", py::arg("extended") = false,
+          "Evaluates every (config, layer) pair; the GIL is released while C++ threads work. "
+          "extended=True adds the model's own outputs per pair (extended_fields).");
     m.def("evaluate_layer", &evaluate_one, py::arg("config"), py::arg("layer"), py::arg("table"),
           py::arg("objective") = "edp", py::arg("mapper") = "heuristic",
           "One (config, layer) pair with per-level, per-tensor detail.");
@@ -175,11 +242,34 @@ void register_model(py::module_& m) {
                                 {"t", t}, {"rows", rows}, {"cols", cols}}) {
                 if (v < 1) throw std::invalid_argument(std::string(n) + " must be >= 1");
             }
-            return systolic_cycles(d, SystolicDims{sr, sc, t}, rows, cols);
+            return systolic_cycles(
+                d, SystolicDims{static_cast<double>(sr), static_cast<double>(sc), static_cast<double>(t)},
+                rows, cols);
         },
         py::arg("dataflow"), py::arg("sr"), py::arg("sc"), py::arg("t"), py::arg("rows"),
         py::arg("cols"));
     m.def("default_threads", &default_threads);
+    m.attr("max_threads") = kMaxThreads;
+    m.def(
+        "tiling_cache_stats",
+        [] {
+            const TilingCacheStats s = tiling_cache_stats();
+            py::dict d;
+            d["entries"] = s.entries;
+            d["bytes"] = s.bytes;
+            d["peak_bytes"] = s.peak_bytes;
+            d["limit"] = tiling_cache_limit();
+            return d;
+        },
+        "The GLB tiling cache: entries, bytes held, the peak since the last clear, limit.");
+    m.def(
+        "set_tiling_cache_limit",
+        [](std::int64_t bytes) {
+            if (bytes < 0) throw std::invalid_argument("bytes must be >= 0");
+            set_tiling_cache_limit(static_cast<std::size_t>(bytes));
+        },
+        py::arg("bytes"), "Bounds the GLB tiling cache (bytes; default 256 MiB).");
+    m.def("clear_tiling_cache", &clear_tiling_cache, "Empties the GLB tiling cache.");
     m.def(
         "check_config",
         [](const CArray<double>& row) {

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cmath>
 #include <stdexcept>
+#include <string>
+#include <type_traits>
 
 namespace tldse {
 
@@ -31,102 +33,92 @@ Dataflow parse_dataflow(const std::string& s) {
     throw std::invalid_argument("dataflow must be one of ws, os, is, rs; got '" + s + "'");
 }
 
+const char* field_type_name(FieldType t) noexcept {
+    switch (t) {
+        case FieldType::integer: return "int";
+        case FieldType::real: return "float";
+        case FieldType::boolean: return "bool";
+        case FieldType::enumeration: return "enum";
+    }
+    return "?";
+}
+
 namespace {
 
-constexpr double kMaxCount = 2147483647.0;  // 2^31 - 1
+std::string num(double v) {
+    std::string s = std::to_string(v);
+    if (s.find('.') != std::string::npos) {
+        while (s.back() == '0') s.pop_back();
+        if (s.back() == '.') s.pop_back();
+    }
+    return s;
+}
 
-double finite(const char* field, double v) {
-    if (!std::isfinite(v)) throw std::invalid_argument(std::string(field) + " must be finite");
-    if (v < 0) {
-        throw std::invalid_argument(std::string(field) + " must be >= 0, got " +
-                                    std::to_string(v));
+// Checks one value against its field's type and bounds; throws naming the field.
+double checked(const FieldInfo& f, double v) {
+    const std::string name = f.name;
+    if (!std::isfinite(v)) throw std::invalid_argument(name + " must be finite, got " + num(v));
+    if (f.type == FieldType::real) {
+        if (v < f.min) {
+            throw std::invalid_argument(name + (f.min > 0 ? " must be > 0" : " must be >= 0") +
+                                        ", got " + num(v));
+        }
+        return v;
+    }
+    if (v != std::floor(v) || v < f.min || v > f.max) {
+        std::string what = name + " must be an integer in [" + num(f.min) + ", " + num(f.max) + "]";
+        if (f.type != FieldType::integer) what += std::string(" (") + f.doc + ")";
+        throw std::invalid_argument(what + ", got " + num(v));
     }
     return v;
 }
 
-std::int64_t integer(const char* field, double v) {
-    finite(field, v);
-    if (v != std::floor(v) || v > kMaxCount) {
-        throw std::invalid_argument(std::string(field) + " must be an integer below 2^31, got " +
-                                    std::to_string(v));
+template <typename T>
+T from_double(double v) {
+    if constexpr (std::is_same_v<T, Dataflow>) {
+        return static_cast<Dataflow>(static_cast<std::int32_t>(v));
+    } else if constexpr (std::is_same_v<T, bool>) {
+        return v != 0;
+    } else {
+        return static_cast<T>(v);
     }
-    return static_cast<std::int64_t>(v);
+}
+
+template <typename T>
+double to_double(T v) {
+    if constexpr (std::is_same_v<T, Dataflow>) {
+        return static_cast<double>(static_cast<std::int32_t>(v));
+    } else if constexpr (std::is_same_v<T, bool>) {
+        return v ? 1.0 : 0.0;
+    } else {
+        return static_cast<double>(v);
+    }
 }
 
 }  // namespace
 
 Arch Arch::from_row(const double* row) {
     Arch a;
-    const std::int64_t df = integer("dataflow", row[0]);
-    if (df > 3) throw std::invalid_argument("dataflow must be 0 (ws), 1 (os), 2 (is) or 3 (rs)");
-    a.dataflow = static_cast<Dataflow>(df);
-    a.pe_rows = integer("pe_rows", row[1]);
-    a.pe_cols = integer("pe_cols", row[2]);
-    a.rf_bytes = finite("rf_bytes", row[3]);
-    a.rf_input_bytes = finite("rf_input_bytes", row[4]);
-    a.rf_weight_bytes = finite("rf_weight_bytes", row[5]);
-    a.rf_output_bytes = finite("rf_output_bytes", row[6]);
-    a.glb_bytes = finite("glb_bytes", row[7]);
-    a.glb_input_bytes = finite("glb_input_bytes", row[8]);
-    a.glb_weight_bytes = finite("glb_weight_bytes", row[9]);
-    a.glb_output_bytes = finite("glb_output_bytes", row[10]);
-    a.dram_bw = finite("dram_bw_bytes_per_cycle", row[11]);
-    a.glb_bw = finite("glb_bw_bytes_per_cycle", row[12]);
-    const std::int64_t mc = integer("multicast", row[13]);
-    if (mc > 1) throw std::invalid_argument("multicast must be 0 or 1");
-    a.multicast = mc == 1;
-    a.weight_bits = static_cast<int>(integer("weight_bits", row[14]));
-    a.act_bits = static_cast<int>(integer("act_bits", row[15]));
-    a.psum_bits = static_cast<int>(integer("psum_bits", row[16]));
-    a.clock_mhz = finite("clock_mhz", row[17]);
-    a.validate();
+    std::size_t i = 0;
+#define TLDSE_FIELD_READ(col, member, ctype, type, def, lo, hi, doc) \
+    a.member = from_double<ctype>(checked(kConfigFields[i], row[i]));   \
+    ++i;
+    TLDSE_CONFIG_FIELDS(TLDSE_FIELD_READ)
+#undef TLDSE_FIELD_READ
     return a;
 }
 
 void Arch::to_row(double* row) const {
-    const double v[] = {static_cast<double>(dataflow),
-                        static_cast<double>(pe_rows),
-                        static_cast<double>(pe_cols),
-                        rf_bytes,
-                        rf_input_bytes,
-                        rf_weight_bytes,
-                        rf_output_bytes,
-                        glb_bytes,
-                        glb_input_bytes,
-                        glb_weight_bytes,
-                        glb_output_bytes,
-                        dram_bw,
-                        glb_bw,
-                        multicast ? 1.0 : 0.0,
-                        static_cast<double>(weight_bits),
-                        static_cast<double>(act_bits),
-                        static_cast<double>(psum_bits),
-                        clock_mhz};
-    std::copy(std::begin(v), std::end(v), row);
+    std::size_t i = 0;
+#define TLDSE_FIELD_WRITE(col, member, ctype, type, def, lo, hi, doc) row[i++] = to_double(member);
+    TLDSE_CONFIG_FIELDS(TLDSE_FIELD_WRITE)
+#undef TLDSE_FIELD_WRITE
 }
 
 void Arch::validate() const {
-    // Structural checks only: values must be finite, non-negative and precisions sensible.
-    finite("rf_bytes", rf_bytes);
-    finite("rf_input_bytes", rf_input_bytes);
-    finite("rf_weight_bytes", rf_weight_bytes);
-    finite("rf_output_bytes", rf_output_bytes);
-    finite("glb_bytes", glb_bytes);
-    finite("glb_input_bytes", glb_input_bytes);
-    finite("glb_weight_bytes", glb_weight_bytes);
-    finite("glb_output_bytes", glb_output_bytes);
-    finite("dram_bw_bytes_per_cycle", dram_bw);
-    finite("glb_bw_bytes_per_cycle", glb_bw);
-    finite("clock_mhz", clock_mhz);
-    if (pe_rows < 0 || pe_cols < 0) throw std::invalid_argument("pe_rows/pe_cols must be >= 0");
-    for (auto [name, bits] : {std::pair<const char*, int>{"weight_bits", weight_bits},
-                              {"act_bits", act_bits},
-                              {"psum_bits", psum_bits}}) {
-        if (bits < 1 || bits > 64) {
-            throw std::invalid_argument(std::string(name) + " must be in [1, 64], got " +
-                                        std::to_string(bits));
-        }
-    }
+    double row[kConfigWidth];
+    to_row(row);
+    for (std::size_t i = 0; i < kConfigFields.size(); ++i) checked(kConfigFields[i], row[i]);
 }
 
 namespace {

@@ -4,7 +4,6 @@
 #include <array>
 #include <cmath>
 #include <limits>
-#include <stdexcept>
 
 namespace tldse {
 
@@ -13,12 +12,17 @@ namespace {
 // Exact for whole numbers below 2^53, which Layer::validate guarantees.
 double cdiv(double a, double b) { return std::ceil(a / b); }
 
-LayerResult failed(Status s, double macs) {
+}  // namespace
+
+LayerResult failed_result(Status s, double macs) {
     const double nan = std::numeric_limits<double>::quiet_NaN();
     LayerResult r;
     r.status = s;
     r.macs = macs;
     r.compute_cycles = r.stall_cycles = r.latency_cycles = r.utilization = r.energy_pj = nan;
+    r.dram_cycles = r.glb_cycles = r.dram_bytes = nan;
+    r.glb_bytes_by_tensor.fill(nan);
+    r.dram_bytes_by_tensor.fill(nan);
     for (auto* arr : {&r.accesses.reads, &r.accesses.writes, &r.energy_level_tensor_pj}) {
         for (auto& lvl : *arr) lvl.fill(nan);
     }
@@ -26,13 +30,32 @@ LayerResult failed(Status s, double macs) {
     return r;
 }
 
-}  // namespace
-
-double Accesses::level_reads(int level) const {
-    return reads[level][0] + reads[level][1] + reads[level][2];
-}
-double Accesses::level_writes(int level) const {
-    return writes[level][0] + writes[level][1] + writes[level][2];
+DesignContext::DesignContext(const Arch& a, const EnergyTable& tab) : arch(&a) {
+    if (const char* w = a.infeasibility()) {
+        status = Status::invalid_config;
+        why = w;
+        return;
+    }
+    cap = GlbCapacity::of(a);
+    const double bits[3] = {static_cast<double>(a.weight_bits), static_cast<double>(a.act_bits),
+                            static_cast<double>(a.psum_bits)};
+    const double rf_unit = tab.rf_access_pj(a.rf_bytes, tab.ref_bits);
+    const double glb_unit = tab.glb_access_pj(a.glb_bytes, tab.ref_bits);
+    for (int t = 0; t < 3; ++t) {
+        rf[t] = rf_unit * bits[t] / tab.ref_bits;
+        glb[t] = glb_unit * bits[t] / tab.ref_bits;
+        noc[t] = tab.noc_access_pj(bits[t]);
+        dram[t] = tab.dram_access_pj(bits[t]);
+    }
+    dram_final_output = tab.dram_access_pj(bits[kInput]);
+    mac = tab.mac_energy_pj(bits[kWeight], bits[kInput]);
+    area_um2 = tab.area_um2(a);
+    // mW/mm^2 x mm^2 x s = mJ = 1e9 pJ; one cycle lasts 1 / (clock_mhz * 1e6) s.
+    leakage_pj_per_cycle = tab.leakage_mw_per_mm2 * area_um2 * 1e-6 * 1e9 / (a.clock_mhz * 1e6);
+    if (!std::isfinite(area_um2) || !std::isfinite(leakage_pj_per_cycle)) {
+        status = Status::nonfinite_area;
+        why = "the area (or the leakage power) is not a finite number";
+    }
 }
 
 SystolicDims systolic_dims(Dataflow df, const Layer& L) {
@@ -59,46 +82,6 @@ double systolic_cycles(Dataflow df, const SystolicDims& d, std::int64_t rows, st
     const double fill = df == Dataflow::os ? 0.0 : r;
     const double per_fold = fill + r + c + d.t - 2;
     return folds * per_fold - 1;
-}
-
-const char* objective_name(Objective o) noexcept {
-    switch (o) {
-        case Objective::latency: return "latency";
-        case Objective::energy: return "energy";
-        case Objective::edp: return "edp";
-    }
-    return "?";
-}
-
-const char* mapper_mode_name(MapperMode m) noexcept {
-    return m == MapperMode::exhaustive ? "exhaustive" : "heuristic";
-}
-
-Objective parse_objective(const std::string& s) {
-    if (s == "latency") return Objective::latency;
-    if (s == "energy") return Objective::energy;
-    if (s == "edp") return Objective::edp;
-    throw std::invalid_argument("objective must be one of latency, energy, edp; got '" + s + "'");
-}
-
-MapperMode parse_mapper_mode(const std::string& s) {
-    if (s == "heuristic") return MapperMode::heuristic;
-    if (s == "exhaustive") return MapperMode::exhaustive;
-    throw std::invalid_argument("mapper must be heuristic or exhaustive; got '" + s + "'");
-}
-
-LayerResult evaluate_layer(const Arch& a, const Layer& L, const EnergyTable& tab,
-                           const MapperOptions& mapper) {
-    return evaluate_layer(a, L, tab, *glb_tilings(L), mapper);
-}
-
-double objective_value(const LayerResult& r, Objective o) noexcept {
-    switch (o) {
-        case Objective::latency: return r.latency_cycles;
-        case Objective::energy: return r.energy_pj;
-        case Objective::edp: return r.latency_cycles * r.energy_pj;
-    }
-    return r.latency_cycles;
 }
 
 namespace {
@@ -159,35 +142,6 @@ ArraySide systolic_side(const Arch& a, const Layer& L) {
     return s;
 }
 
-// Input rows moved for one channel of one image over all e-strips and filter-row pieces.
-double rs_input_rows_total(const Layer& L, const RsShape& sh) {
-    constexpr std::int64_t kMaxExact = 4096;
-    if (sh.r_fold * std::min<std::int64_t>(sh.e_fold, kMaxExact) > 65536) {
-        // Very many (strip, piece) pairs: every pair counted like the first one.
-        return static_cast<double>(sh.e_fold) * static_cast<double>(sh.r_fold) *
-               static_cast<double>(L.input_rows_read(0, std::min(sh.e_pass, L.p), 0,
-                                                     std::min(sh.r_eff, L.r)));
-    }
-    double total = 0;
-    for (std::int64_t rf = 0; rf < sh.r_fold; ++rf) {
-        const std::int64_t r0 = rf * sh.r_eff;
-        const std::int64_t r_rows = std::min(sh.r_eff, L.r - r0);
-        if (r_rows <= 0) break;
-        if (sh.e_fold <= kMaxExact) {
-            for (std::int64_t e = 0; e < sh.e_fold; ++e) {
-                const std::int64_t first = e * sh.e_pass;
-                if (first >= L.p) break;
-                total += static_cast<double>(
-                    L.input_rows_read(first, std::min(sh.e_pass, L.p - first), r0, r_rows));
-            }
-        } else {  // very tall outputs: closed form, borders ignored
-            total += static_cast<double>(sh.e_fold) *
-                     static_cast<double>(L.input_rows_read(0, sh.e_pass, r0, r_rows));
-        }
-    }
-    return total;
-}
-
 // `input_rows` = rs_input_rows_total(L, sh), which does not depend on the mapping.
 ArraySide rs_side(const Arch& a, const Layer& L, const RsShape& sh, const RsMapping& m,
                   double input_rows) {
@@ -236,128 +190,165 @@ ArraySide rs_side(const Arch& a, const Layer& L, const RsShape& sh, const RsMapp
     return s;
 }
 
-// Per-access energies of one design, computed once per (design, layer) evaluation.
-struct AccessEnergy {
-    std::array<double, 3> rf{}, noc{}, glb{}, dram{};
-    double dram_final_output = 0;  // final outputs leave at activation width
-    double mac = 0;
-    double leakage_pj_per_cycle = 0;
-
-    AccessEnergy(const Arch& a, const EnergyTable& tab) {
-        const double bits[3] = {static_cast<double>(a.weight_bits),
-                                static_cast<double>(a.act_bits),
-                                static_cast<double>(a.psum_bits)};
-        const double rf_unit = tab.rf_access_pj(a.rf_bytes, tab.ref_bits);
-        const double glb_unit = tab.glb_access_pj(a.glb_bytes, tab.ref_bits);
-        for (int t = 0; t < 3; ++t) {
-            rf[t] = rf_unit * bits[t] / tab.ref_bits;
-            glb[t] = glb_unit * bits[t] / tab.ref_bits;
-            noc[t] = tab.noc_access_pj(bits[t]);
-            dram[t] = tab.dram_access_pj(bits[t]);
-        }
-        dram_final_output = tab.dram_access_pj(bits[kInput]);
-        mac = tab.mac_energy_pj(bits[kWeight], bits[kInput]);
-        // mW/mm^2 x mm^2 x s = mJ = 1e9 pJ; one cycle lasts 1 / (clock_mhz * 1e6) s.
-        leakage_pj_per_cycle =
-            tab.leakage_mw_per_mm2 * tab.area_um2(a) * 1e-6 * 1e9 / (a.clock_mhz * 1e6);
-    }
-};
-
-// `busy_cycles`: the cycles the array is busy (systolic: compute_cycles + 1, since
-// SCALE-Sim's count is the last cycle's index; rs: compute_cycles).
-LayerResult finish(const Arch& a, const Layer& L, const AccessEnergy& en, const ArraySide& s,
-                   const GlbTile& tile, const GlbCapacity& cap, double busy_cycles) {
-    LayerResult res;
-    const double macs = L.macs();
-    res.macs = macs;
-    res.tiling = tile;
-    res.compute_cycles = s.compute_cycles;
-    auto& A = res.accesses;
-    A.reads[kRf] = s.rf_reads;
-    A.writes[kRf] = s.rf_writes;
-    A.reads[kNoc] = s.noc_reads;
-    A.writes[kNoc] = s.noc_writes;
-    A.reads[kDram] = {tile.weight_reads, tile.input_reads, tile.psum_reads};
-    A.writes[kDram] = {0, 0, tile.psum_writes + tile.output_writes};
-    A.reads[kGlb] = {s.glb_reads[kWeight], s.glb_reads[kInput],
-                     s.glb_reads[kOutput] + tile.psum_writes + tile.output_writes};
-    A.writes[kGlb] = {tile.weight_reads, tile.input_reads, s.glb_output_writes + tile.psum_reads};
+// The accesses, latency and energy of an array side under a GLB tiling. With Full, every
+// field of *out is written; without, only the latency and energy are computed (the same
+// operations in the same order, so the numbers are identical).
+template <bool Full>
+Score finish(const DesignContext& ctx, const Layer& L, const ArraySide& s, const GlbTile& tile,
+             double busy, LayerResult* out) {
+    const Arch& a = *ctx.arch;
+    const GlbCapacity& cap = ctx.cap;
+    // GLB traffic [tensor]: towards the array plus DRAM fills and drains.
+    const std::array<double, 3> glb_r = {s.glb_reads[kWeight], s.glb_reads[kInput],
+                                         s.glb_reads[kOutput] + tile.psum_writes +
+                                             tile.output_writes};
+    const std::array<double, 3> glb_w = {tile.weight_reads, tile.input_reads,
+                                         s.glb_output_writes + tile.psum_reads};
 
     // --- latency ------------------------------------------------------------------------
     const double dram_bytes = cap.dram_bytes(tile);
     double glb_bytes = 0;
+    std::array<double, 3> glb_bytes_t{};
     for (int tn = 0; tn < 3; ++tn) {
-        glb_bytes += (A.reads[kGlb][tn] + A.writes[kGlb][tn]) * cap.bytes_per_elem[tn];
+        glb_bytes_t[tn] = (glb_r[tn] + glb_w[tn]) * cap.bytes_per_elem[tn];
+        glb_bytes += glb_bytes_t[tn];
     }
     // Whole cycles: a transfer that needs part of a cycle occupies all of it.
-    res.latency_cycles = std::max({res.compute_cycles, std::ceil(dram_bytes / a.dram_bw),
-                                   std::ceil(glb_bytes / a.glb_bw)});
-    res.stall_cycles = res.latency_cycles - res.compute_cycles;
-    res.utilization = macs / (busy_cycles * static_cast<double>(a.num_pes()));
+    const double dram_c = std::ceil(dram_bytes / a.dram_bw);
+    const double glb_c = std::ceil(glb_bytes / a.glb_bw);
+    const double latency = std::max({s.compute_cycles, dram_c, glb_c});
 
     // --- energy -------------------------------------------------------------------------
-    auto& E = res.energy_level_tensor_pj;
+    std::array<std::array<double, 3>, 4> E;
     for (int tn = 0; tn < 3; ++tn) {
-        E[kRf][tn] = (A.reads[kRf][tn] + A.writes[kRf][tn]) * en.rf[tn];
-        E[kNoc][tn] = (A.reads[kNoc][tn] + A.writes[kNoc][tn]) * en.noc[tn];
-        E[kGlb][tn] = (A.reads[kGlb][tn] + A.writes[kGlb][tn]) * en.glb[tn];
+        E[kRf][tn] = (s.rf_reads[tn] + s.rf_writes[tn]) * ctx.rf[tn];
+        E[kNoc][tn] = (s.noc_reads[tn] + s.noc_writes[tn]) * ctx.noc[tn];
+        E[kGlb][tn] = (glb_r[tn] + glb_w[tn]) * ctx.glb[tn];
     }
-    E[kDram][kWeight] = tile.weight_reads * en.dram[kWeight];
-    E[kDram][kInput] = tile.input_reads * en.dram[kInput];
-    E[kDram][kOutput] = (tile.psum_reads + tile.psum_writes) * en.dram[kOutput] +
-                        tile.output_writes * en.dram_final_output;
-    res.mac_energy_pj = macs * en.mac;
-    res.leakage_energy_pj =
-        en.leakage_pj_per_cycle > 0 ? en.leakage_pj_per_cycle * res.latency_cycles : 0.0;
-    double total = res.mac_energy_pj + res.leakage_energy_pj;
+    E[kDram][kWeight] = tile.weight_reads * ctx.dram[kWeight];
+    E[kDram][kInput] = tile.input_reads * ctx.dram[kInput];
+    E[kDram][kOutput] = (tile.psum_reads + tile.psum_writes) * ctx.dram[kOutput] +
+                        tile.output_writes * ctx.dram_final_output;
+    const double macs = L.macs();
+    const double mac_e = macs * ctx.mac;
+    const double leak = ctx.leakage_pj_per_cycle > 0 ? ctx.leakage_pj_per_cycle * latency : 0.0;
+    double total = mac_e + leak;
     for (const auto& lvl : E) total += lvl[0] + lvl[1] + lvl[2];
-    res.energy_pj = total;
-    return res;
+
+    if constexpr (Full) {
+        LayerResult& res = *out;
+        res.macs = macs;
+        res.tiling = tile;
+        res.compute_cycles = s.compute_cycles;
+        auto& A = res.accesses;
+        A.reads[kRf] = s.rf_reads;
+        A.writes[kRf] = s.rf_writes;
+        A.reads[kNoc] = s.noc_reads;
+        A.writes[kNoc] = s.noc_writes;
+        A.reads[kDram] = {tile.weight_reads, tile.input_reads, tile.psum_reads};
+        A.writes[kDram] = {0, 0, tile.psum_writes + tile.output_writes};
+        A.reads[kGlb] = glb_r;
+        A.writes[kGlb] = glb_w;
+        res.dram_bytes = dram_bytes;
+        res.glb_bytes_by_tensor = glb_bytes_t;
+        res.dram_bytes_by_tensor = {
+            tile.weight_reads * cap.bytes_per_elem[kWeight],
+            tile.input_reads * cap.bytes_per_elem[kInput],
+            (tile.psum_reads + tile.psum_writes) * cap.bytes_per_elem[kOutput] +
+                tile.output_writes * cap.bytes_per_elem[kInput]};
+        res.dram_cycles = dram_c;
+        res.glb_cycles = glb_c;
+        res.latency_cycles = latency;
+        res.bound = latency == s.compute_cycles ? Bound::compute
+                    : latency == dram_c         ? Bound::dram
+                                                : Bound::glb;
+        res.stall_cycles = latency - s.compute_cycles;
+        res.utilization = macs / (busy * static_cast<double>(a.num_pes()));
+        res.energy_level_tensor_pj = E;
+        res.mac_energy_pj = mac_e;
+        res.leakage_energy_pj = leak;
+        res.energy_pj = total;
+        // Overflow (inf, or NaN from inf x 0) is reported, never returned as a number.
+        if (!std::isfinite(latency)) {
+            res = failed_result(Status::nonfinite_latency, macs);
+        } else if (!std::isfinite(total)) {
+            res = failed_result(Status::nonfinite_energy, macs);
+        }
+    }
+    return {latency, total};
 }
 
 }  // namespace
 
-LayerResult evaluate_layer(const Arch& a, const Layer& L, const EnergyTable& tab,
-                           const std::vector<GlbTile>& tilings, const MapperOptions& mapper) {
-    const double macs = L.macs();
-    if (a.infeasibility() != nullptr) return failed(Status::invalid_config, macs);
+LayerResult evaluate_systolic(const DesignContext& ctx, const Layer& L, const GlbTile& tile) {
+    const ArraySide side = systolic_side(*ctx.arch, L);
+    LayerResult r;
+    finish<true>(ctx, L, side, tile, busy_cycles(*ctx.arch, side.compute_cycles), &r);
+    r.rs = RsMapping{0, 0, 0, 0};  // no row-stationary mapping
+    return r;
+}
 
-    const GlbCapacity cap = GlbCapacity::of(a);
-    const GlbTile* tile = best_glb_tiling(tilings, cap);
-    if (tile == nullptr) return failed(Status::does_not_fit, macs);
+LayerResult evaluate_rs(const DesignContext& ctx, const Layer& L, const GlbTile& tile,
+                        const RsShape& sh, const RsMapping& m, double input_rows) {
+    const ArraySide side = rs_side(*ctx.arch, L, sh, m, input_rows);
+    LayerResult r;
+    finish<true>(ctx, L, side, tile, busy_cycles(*ctx.arch, side.compute_cycles), &r);
+    if (r.status == Status::ok) r.rs = m;
+    return r;
+}
 
-    const AccessEnergy en(a, tab);
-    if (a.dataflow != Dataflow::rs) {
-        // The systolic mapping is fixed by the dataflow and the GLB tiling that moves the
-        // fewest DRAM bytes is best for every objective: nothing else to choose.
-        const ArraySide side = systolic_side(a, L);
-        return finish(a, L, en, side, *tile, cap, busy_cycles(a, side.compute_cycles));
-    }
-    const RsShape sh = rs_shape(a, L);
-    const double input_rows = rs_input_rows_total(L, sh);
-    const auto candidates = rs_candidates(a, L, mapper.mode == MapperMode::exhaustive);
-    LayerResult best;
-    bool found = false;
-    double best_value = 0;
-    for (const RsMapping& m : candidates) {
-        const ArraySide side = rs_side(a, L, sh, m, input_rows);
-        LayerResult r = finish(a, L, en, side, *tile, cap, busy_cycles(a, side.compute_cycles));
-        const double v = objective_value(r, mapper.objective);
-        // Ties on the objective go to lower latency, then lower energy, then the first.
-        const bool better =
-            !found || v < best_value ||
-            (v == best_value &&
-             (r.latency_cycles < best.latency_cycles ||
-              (r.latency_cycles == best.latency_cycles && r.energy_pj < best.energy_pj)));
-        if (better) {
-            best = r;
-            best.rs = m;
-            best_value = v;
-            found = true;
-        }
-    }
-    if (!found) return failed(Status::does_not_fit, macs);
-    return best;
+RsScorer::RsScorer(const DesignContext& ctx, const Layer& L, const GlbTile& tile,
+                   const RsShape& sh, double input_rows) {
+    const Arch& a = *ctx.arch;
+    const double g = static_cast<double>(L.groups), N = static_cast<double>(L.n);
+    const double F = static_cast<double>(L.k_per_group()), C = static_cast<double>(L.c_per_group());
+    const double P = static_cast<double>(L.p), Q = static_cast<double>(L.q);
+    const double R = static_cast<double>(L.r), S = static_cast<double>(L.s);
+    const double e_fold = static_cast<double>(sh.e_fold), e_pass = static_cast<double>(sh.e_pass);
+    gN_ = g * N;
+    F_ = F;
+    C_ = C;
+    Q_ = Q;
+    S_ = S;
+    W_ = static_cast<double>(L.input_w());
+    r_eff_ = static_cast<double>(sh.r_eff);
+    e_pass_ = e_pass;
+    e_fold_ = e_fold;
+    r_fold_ = static_cast<double>(sh.r_fold);
+    multicast_ = a.multicast;
+    mc_factor_ = a.multicast ? 1.0 : e_pass;
+    weight_bits_ = a.weight_bits;
+    glb_bw_ = a.glb_bw;
+    outputs_ = g * N * F * P * Q;
+    macs_ = L.macs();
+    input_rows_ = input_rows;
+    // As rs_side and finish, for the terms that do not depend on the mapping.
+    const double w_unique = g * N * e_fold * F * C * R * S;
+    const double w_deliv = w_unique * e_pass;
+    psum_writes_ = tile.psum_writes;
+    output_writes_ = tile.output_writes;
+    psum_reads_ = tile.psum_reads;
+    input_reads_ = tile.input_reads;
+    const GlbCapacity& cap = ctx.cap;
+    bpe_input_ = cap.bytes_per_elem[kInput];
+    bpe_output_ = cap.bytes_per_elem[kOutput];
+    const double glb_r0 = a.multicast ? w_unique : w_deliv;
+    glb_bytes_weight_ = (glb_r0 + tile.weight_reads) * cap.bytes_per_elem[kWeight];
+    dram_cycles_ = std::ceil(cap.dram_bytes(tile) / a.dram_bw);
+    glb_pj_input_ = ctx.glb[kInput];
+    glb_pj_output_ = ctx.glb[kOutput];
+    noc_pj_input_ = ctx.noc[kInput];
+    noc_pj_output_ = ctx.noc[kOutput];
+    rf_pj_input_ = ctx.rf[kInput];
+    e_glb_weight_ = (glb_r0 + tile.weight_reads) * ctx.glb[kWeight];
+    e_noc_weight_ = (w_deliv + 0) * ctx.noc[kWeight];
+    e_rf_weight_ = (macs_ + w_deliv) * ctx.rf[kWeight];
+    e_rf_output_ = (macs_ + macs_) * ctx.rf[kOutput];
+    e_dram_ = tile.weight_reads * ctx.dram[kWeight] + tile.input_reads * ctx.dram[kInput] +
+              ((tile.psum_reads + tile.psum_writes) * ctx.dram[kOutput] +
+               tile.output_writes * ctx.dram_final_output);
+    mac_energy_ = macs_ * ctx.mac;
+    leakage_per_cycle_ = ctx.leakage_pj_per_cycle;
 }
 
 }  // namespace tldse

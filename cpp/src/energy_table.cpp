@@ -38,39 +38,39 @@ EnergyTable EnergyTable::by_name(const std::string& name) {
 }
 
 void EnergyTable::set(const std::string& key, double v) {
-    if (!std::isfinite(v) || v < 0) {
-        throw std::invalid_argument(key + " must be a finite number >= 0");
+#define TLDSE_ENERGY_SET(field, def, lo, doc)                                              \
+    if (key == #field) {                                                                   \
+        if (!std::isfinite(v) || v < 0) {                                                  \
+            throw std::invalid_argument(key + " must be a finite number >= 0");            \
+        }                                                                                  \
+        if (v < (lo)) throw std::invalid_argument(key + " must be > 0");                   \
+        field = v;                                                                         \
+        return;                                                                            \
     }
-    if ((key == "ref_bits" || key == "rf_ref_bytes" || key == "glb_ref_bytes") && v <= 0) {
-        throw std::invalid_argument(key + " must be > 0");
-    }
-    if (key == "ref_bits") ref_bits = v;
-    else if (key == "mac_pj") mac_pj = v;
-    else if (key == "rf_pj") rf_pj = v;
-    else if (key == "rf_ref_bytes") rf_ref_bytes = v;
-    else if (key == "noc_pj") noc_pj = v;
-    else if (key == "glb_pj") glb_pj = v;
-    else if (key == "glb_ref_bytes") glb_ref_bytes = v;
-    else if (key == "sram_size_exponent") sram_size_exponent = v;
-    else if (key == "dram_pj") dram_pj = v;
-    else if (key == "leakage_mw_per_mm2") leakage_mw_per_mm2 = v;
-    else if (key == "mac_um2") mac_um2 = v;
-    else if (key == "rf_um2_per_byte") rf_um2_per_byte = v;
-    else if (key == "glb_um2_per_byte") glb_um2_per_byte = v;
-    else if (key == "noc_um2_per_pe") noc_um2_per_pe = v;
-    else {
-        throw std::invalid_argument(
-            "unknown energy-table key '" + key +
-            "' (valid: ref_bits, mac_pj, rf_pj, rf_ref_bytes, noc_pj, glb_pj, glb_ref_bytes, "
-            "sram_size_exponent, dram_pj, leakage_mw_per_mm2, mac_um2, rf_um2_per_byte, "
-            "glb_um2_per_byte, noc_um2_per_pe)");
-    }
+    TLDSE_ENERGY_FIELDS(TLDSE_ENERGY_SET)
+#undef TLDSE_ENERGY_SET
+    std::string valid;
+    for (const auto& f : kEnergyFields) valid += std::string(valid.empty() ? "" : ", ") + f.name;
+    throw std::invalid_argument("unknown energy-table key '" + key + "' (valid: " + valid + ")");
+}
+
+std::array<double, kEnergyFields.size()> EnergyTable::values() const {
+    return {
+#define TLDSE_ENERGY_VALUE(field, def, lo, doc) field,
+        TLDSE_ENERGY_FIELDS(TLDSE_ENERGY_VALUE)
+#undef TLDSE_ENERGY_VALUE
+    };
 }
 
 void EnergyTable::validate() const {
-    if (!(ref_bits > 0)) throw std::invalid_argument("ref_bits must be > 0");
-    if (!(rf_ref_bytes > 0)) throw std::invalid_argument("rf_ref_bytes must be > 0");
-    if (!(glb_ref_bytes > 0)) throw std::invalid_argument("glb_ref_bytes must be > 0");
+    const auto v = values();
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        const FieldInfo& f = kEnergyFields[i];
+        if (!std::isfinite(v[i]) || v[i] < 0) {
+            throw std::invalid_argument(std::string(f.name) + " must be a finite number >= 0");
+        }
+        if (v[i] < f.min) throw std::invalid_argument(std::string(f.name) + " must be > 0");
+    }
 }
 
 EnergyTable EnergyTable::from_file(const std::string& path) {

@@ -394,51 +394,45 @@ Arch read_scalesim_config(const std::string& path) {
 void set_arch_field(Arch& a, const std::string& key_in, const std::string& value) {
     const std::string key = lower(trim(key_in));
     const std::string v = trim(value);
-    auto num = [&](const char* field) {
-        char* end = nullptr;
-        errno = 0;
-        const double x = std::strtod(v.c_str(), &end);
-        if (v.empty() || end != v.c_str() + v.size() || !std::isfinite(x) || x < 0) {
-            throw std::invalid_argument(std::string(field) + ": expected a number >= 0, got '" +
-                                        v + "'");
-        }
-        return x;
-    };
-    auto whole = [&](const char* field) {
-        const double x = num(field);
-        if (x != std::floor(x) || x >= 2147483648.0) {
-            throw std::invalid_argument(std::string(field) + ": expected a whole number, got '" +
-                                        v + "'");
-        }
-        return static_cast<std::int64_t>(x);
-    };
-    if (key == "dataflow") a.dataflow = parse_dataflow(v);
-    else if (key == "pe_rows") a.pe_rows = whole("pe_rows");
-    else if (key == "pe_cols") a.pe_cols = whole("pe_cols");
-    else if (key == "rf_bytes") a.rf_bytes = num("rf_bytes");
-    else if (key == "rf_input_bytes") a.rf_input_bytes = num("rf_input_bytes");
-    else if (key == "rf_weight_bytes") a.rf_weight_bytes = num("rf_weight_bytes");
-    else if (key == "rf_output_bytes") a.rf_output_bytes = num("rf_output_bytes");
-    else if (key == "glb_bytes") a.glb_bytes = num("glb_bytes");
-    else if (key == "glb_input_bytes") a.glb_input_bytes = num("glb_input_bytes");
-    else if (key == "glb_weight_bytes") a.glb_weight_bytes = num("glb_weight_bytes");
-    else if (key == "glb_output_bytes") a.glb_output_bytes = num("glb_output_bytes");
-    else if (key == "dram_bw_bytes_per_cycle") a.dram_bw = num("dram_bw_bytes_per_cycle");
-    else if (key == "glb_bw_bytes_per_cycle") a.glb_bw = num("glb_bw_bytes_per_cycle");
-    else if (key == "multicast") {
-        const std::string l = lower(v);
-        if (l == "1" || l == "true" || l == "on") a.multicast = true;
-        else if (l == "0" || l == "false" || l == "off") a.multicast = false;
-        else throw std::invalid_argument("multicast: expected true/false, got '" + v + "'");
-    } else if (key == "weight_bits") a.weight_bits = static_cast<int>(whole("weight_bits"));
-    else if (key == "act_bits") a.act_bits = static_cast<int>(whole("act_bits"));
-    else if (key == "psum_bits") a.psum_bits = static_cast<int>(whole("psum_bits"));
-    else if (key == "clock_mhz") a.clock_mhz = num("clock_mhz");
-    else {
+    const FieldInfo* field = nullptr;
+    for (const auto& f : kConfigFields) {
+        if (key == f.name) field = &f;
+    }
+    if (field == nullptr) {
         std::string valid;
         for (const char* c : kConfigColumns) valid += std::string(valid.empty() ? "" : ", ") + c;
-        throw std::invalid_argument("unknown architecture field '" + key_in + "' (valid: " + valid + ")");
+        throw std::invalid_argument("unknown architecture field '" + key_in + "' (valid: " +
+                                    valid + ")");
     }
+    // The value as a config-table number, by the field's type; the row reader checks it.
+    double x = 0;
+    if (field->type == FieldType::enumeration) {
+        x = static_cast<double>(parse_dataflow(v));  // the only enum: ws/os/is/rs
+    } else if (field->type == FieldType::boolean) {
+        const std::string l = lower(v);
+        if (l == "1" || l == "true" || l == "on") x = 1;
+        else if (l == "0" || l == "false" || l == "off") x = 0;
+        else throw std::invalid_argument(key + ": expected true/false, got '" + v + "'");
+    } else {
+        char* end = nullptr;
+        errno = 0;
+        x = std::strtod(v.c_str(), &end);
+        if (v.empty() || end != v.c_str() + v.size() || !std::isfinite(x) || x < field->min) {
+            throw std::invalid_argument(key + ": expected a number >= " +
+                                        (field->min > 0 ? "1" : std::string("0")) + ", got '" +
+                                        v + "'");
+        }
+        if (field->type == FieldType::integer && (x != std::floor(x) || x > field->max)) {
+            throw std::invalid_argument(key + ": expected a whole number in [" +
+                                        std::to_string(static_cast<long long>(field->min)) +
+                                        ", " + std::to_string(static_cast<long long>(field->max)) +
+                                        "], got '" + v + "'");
+        }
+    }
+    double row[kConfigWidth];
+    a.to_row(row);
+    row[field - kConfigFields.data()] = x;
+    a = Arch::from_row(row);
 }
 
 Arch read_arch_file(const std::string& path, const Arch& base) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <numeric>
-#include <vector>
 #include <stdexcept>
 
 namespace tldse {
@@ -107,49 +106,65 @@ std::int64_t Layer::input_rows_for(std::int64_t rows) const {
 std::int64_t Layer::input_cols_for(std::int64_t cols) const {
     return (cols - 1) * stride_w + dil_w * (s - 1) + 1;
 }
+namespace {
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {  // b > 0
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return -floor_div(-a, b); }
+
+// Points <= t of the union of n intervals [i * step, i * step + len - 1], i < n.
+std::int64_t union_upto(std::int64_t t, std::int64_t step, std::int64_t len, std::int64_t n) {
+    if (t < 0) return 0;
+    if (len >= step) return std::min(t + 1, (n - 1) * step + len);  // one interval
+    const std::int64_t i = t / step;
+    if (i >= n) return n * len;
+    return i * len + std::min(t - i * step + 1, len);
+}
+
+// |{x * a + y * b : 0 <= x < X, 0 <= y < Y} intersected with [u0, u1]| for coprime a, b:
+// the x of one residue class mod b give points c + b * k with k in n intervals of Y
+// values whose starts step by a, and the classes never share a point. Iterates over
+// min(X, b) classes.
+std::int64_t lattice_count(std::int64_t X, std::int64_t Y, std::int64_t a, std::int64_t b,
+                           std::int64_t u0, std::int64_t u1) {
+    std::int64_t total = 0;
+    for (std::int64_t x0 = 0; x0 < std::min(X, b); ++x0) {
+        const std::int64_t n = (X - 1 - x0) / b + 1;
+        const std::int64_t c = x0 * a;
+        const std::int64_t k0 = ceil_div(u0 - c, b), k1 = floor_div(u1 - c, b);
+        if (k1 >= k0) total += union_upto(k1, a, Y, n) - union_upto(k0 - 1, a, Y, n);
+    }
+    return total;
+}
+
+}  // namespace
+
 std::int64_t Layer::input_rows_read(std::int64_t first, std::int64_t rows, std::int64_t r0,
                                     std::int64_t r_rows) const {
     if (rows <= 0 || r_rows <= 0) return 0;
     const std::int64_t H = input_h();
-    const std::int64_t extent = (r_rows - 1) * dil_h + 1;
-    if (stride_h < extent) {
-        // Windows overlap. Up to 2^16 (output row, filter row) pairs: mark every row read.
-        if (rows * r_rows <= 65536) {
-            std::vector<std::int64_t> read;
-            read.reserve(static_cast<std::size_t>(rows * r_rows));
-            for (std::int64_t e = first; e < first + rows; ++e) {
-                for (std::int64_t r = r0; r < r0 + r_rows; ++r) {
-                    const std::int64_t row = e * stride_h - pad_h + r * dil_h;
-                    if (row >= 0 && row <= H - 1) read.push_back(row);
-                }
-            }
-            std::sort(read.begin(), read.end());
-            return static_cast<std::int64_t>(std::unique(read.begin(), read.end()) - read.begin());
-        }
-        // Larger: the span of rows, thinned when stride and dilation both skip rows (only
-        // one row in gcd(stride, dilation) is ever touched).
-        const std::int64_t lo = std::max<std::int64_t>(0, first * stride_h - pad_h + r0 * dil_h);
-        const std::int64_t hi = std::min<std::int64_t>(
-            H - 1, (first + rows - 1) * stride_h - pad_h + (r0 + r_rows - 1) * dil_h);
-        const std::int64_t span = std::max<std::int64_t>(0, hi - lo + 1);
-        const std::int64_t g = std::gcd(stride_h, dil_h);
-        const std::int64_t thinned = g > 1 ? (span + g - 1) / g : span;
-        // Never more distinct rows than (output row, filter row) pairs.
-        return std::min(thinned, rows * r_rows);
+    // Rows read: base + x * stride_h + y * dil_h for output rows x < rows and filter rows
+    // y < r_rows, inside [0, H - 1]; all are base modulo g = gcd(stride, dilation).
+    const std::int64_t base = first * stride_h - pad_h + r0 * dil_h;
+    const std::int64_t g = std::gcd(stride_h, dil_h);
+    const std::int64_t a = stride_h / g, b = dil_h / g;
+    const std::int64_t u0 = ceil_div(-base, g), u1 = floor_div(H - 1 - base, g);
+    if (u1 < u0) return 0;
+    // Exact, iterating over the residue classes of the shorter side.
+    constexpr std::int64_t kMaxClasses = 4096;
+    if (std::min(rows, b) <= std::min(r_rows, a)) {
+        if (std::min(rows, b) <= kMaxClasses) return lattice_count(rows, r_rows, a, b, u0, u1);
+    } else if (std::min(r_rows, a) <= kMaxClasses) {
+        return lattice_count(r_rows, rows, b, a, u0, u1);
     }
-    // Disjoint windows: each output row reads its own r_rows rows, clipped at the borders.
-    auto window = [&](std::int64_t e) {
-        const std::int64_t base = e * stride_h - pad_h + r0 * dil_h;
-        const std::int64_t r_lo = base >= 0 ? 0 : (-base + dil_h - 1) / dil_h;
-        const std::int64_t r_hi =
-            base > H - 1 ? -1 : std::min<std::int64_t>(r_rows - 1, (H - 1 - base) / dil_h);
-        return std::max<std::int64_t>(0, r_hi - r_lo + 1);
-    };
-    constexpr std::int64_t kMaxExact = 65536;
-    if (rows > kMaxExact) return rows * r_rows;  // huge outputs: borders ignored
-    std::int64_t total = 0;
-    for (std::int64_t e = first; e < first + rows; ++e) total += window(e);
-    return total;
+    // Both strides large and both sides long (no practical layer): the span of rows read,
+    // thinned to one in g, never more than the (output row, filter row) pairs.
+    const std::int64_t lo = std::max<std::int64_t>(0, base);
+    const std::int64_t hi =
+        std::min<std::int64_t>(H - 1, base + (rows - 1) * stride_h + (r_rows - 1) * dil_h);
+    const std::int64_t span = std::max<std::int64_t>(0, hi - lo + 1);
+    return std::min((span + g - 1) / g, rows * r_rows);
 }
 
 std::int64_t Layer::input_h() const { return std::max<std::int64_t>(1, input_rows_for(p) - 2 * pad_h); }

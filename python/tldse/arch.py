@@ -17,7 +17,15 @@ from tldse import _core
 
 Dataflow = Literal["ws", "os", "is", "rs"]
 DATAFLOWS: tuple[Dataflow, ...] = ("ws", "os", "is", "rs")
-CONFIG_COLUMNS: tuple[str, ...] = tuple(_core.config_columns)
+#: The config fields as the C++ core defines them, once (``cpp/.../schema.hpp``):
+#: name, type (``int``, ``float``, ``bool``, ``enum``), default, bounds, doc.
+CONFIG_FIELDS: tuple[_core.FieldInfo, ...] = tuple(_core.config_fields())
+CONFIG_COLUMNS: tuple[str, ...] = tuple(f.name for f in CONFIG_FIELDS)
+#: Config fields that hold whole numbers (``int`` fields, and the enum / bool codes).
+INT_COLUMNS: frozenset[str] = frozenset(
+    f.name for f in CONFIG_FIELDS if f.type in ("int", "enum", "bool")
+)
+_DEFAULT = {f.name: f.default for f in CONFIG_FIELDS}
 #: Column name -> its position in a config row.
 CONFIG_INDEX: dict[str, int] = {name: i for i, name in enumerate(CONFIG_COLUMNS)}
 
@@ -35,24 +43,27 @@ class Accelerator:
     each PE's register file (Eyeriss's three scratchpads).
     """
 
-    dataflow: Dataflow = "ws"
-    pe_rows: int = 16
-    pe_cols: int = 16
-    rf_bytes: float = 64
-    rf_input_bytes: float = 0
-    rf_weight_bytes: float = 0
-    rf_output_bytes: float = 0
-    glb_bytes: float = 131072
-    glb_input_bytes: float = 0
-    glb_weight_bytes: float = 0
-    glb_output_bytes: float = 0
-    dram_bw_bytes_per_cycle: float = 16
-    glb_bw_bytes_per_cycle: float = 256
-    multicast: bool = True
-    weight_bits: int = 8
-    act_bits: int = 8
-    psum_bits: int = 32
-    clock_mhz: float = 1000
+    # The fields, their types and defaults are those of CONFIG_FIELDS (the C++
+    # schema); they are spelled out here for type checkers, and a test holds them
+    # equal to the schema.
+    dataflow: Dataflow = DATAFLOWS[int(_DEFAULT["dataflow"])]
+    pe_rows: int = int(_DEFAULT["pe_rows"])
+    pe_cols: int = int(_DEFAULT["pe_cols"])
+    rf_bytes: int = int(_DEFAULT["rf_bytes"])
+    rf_input_bytes: int = int(_DEFAULT["rf_input_bytes"])
+    rf_weight_bytes: int = int(_DEFAULT["rf_weight_bytes"])
+    rf_output_bytes: int = int(_DEFAULT["rf_output_bytes"])
+    glb_bytes: int = int(_DEFAULT["glb_bytes"])
+    glb_input_bytes: int = int(_DEFAULT["glb_input_bytes"])
+    glb_weight_bytes: int = int(_DEFAULT["glb_weight_bytes"])
+    glb_output_bytes: int = int(_DEFAULT["glb_output_bytes"])
+    dram_bw_bytes_per_cycle: float = _DEFAULT["dram_bw_bytes_per_cycle"]
+    glb_bw_bytes_per_cycle: float = _DEFAULT["glb_bw_bytes_per_cycle"]
+    multicast: bool = bool(_DEFAULT["multicast"])
+    weight_bits: int = int(_DEFAULT["weight_bits"])
+    act_bits: int = int(_DEFAULT["act_bits"])
+    psum_bits: int = int(_DEFAULT["psum_bits"])
+    clock_mhz: float = _DEFAULT["clock_mhz"]
 
     def __post_init__(self) -> None:
         if self.dataflow not in DATAFLOWS:
@@ -85,15 +96,15 @@ class Accelerator:
         if arr.shape[0] != len(CONFIG_COLUMNS):
             raise ValueError(f"a config row has {len(CONFIG_COLUMNS)} values")
         kwargs: dict[str, Any] = {}
-        for name, v in zip(CONFIG_COLUMNS, arr, strict=True):
-            if name == "dataflow":
-                kwargs[name] = DATAFLOWS[int(v)]
-            elif name in ("pe_rows", "pe_cols", "weight_bits", "act_bits", "psum_bits"):
-                kwargs[name] = int(v)
-            elif name == "multicast":
-                kwargs[name] = bool(v)
+        for f, v in zip(CONFIG_FIELDS, arr, strict=True):
+            if f.type == "enum":
+                kwargs[f.name] = DATAFLOWS[int(v)]
+            elif f.type == "int":
+                kwargs[f.name] = int(v)
+            elif f.type == "bool":
+                kwargs[f.name] = bool(v)
             else:
-                kwargs[name] = float(v)
+                kwargs[f.name] = float(v)
         return cls(**kwargs)
 
     def replace(self, **changes: Any) -> Accelerator:
@@ -258,12 +269,9 @@ def _frame_to_table(df: Any) -> npt.NDArray[np.float64]:
     return out
 
 
-#: The numeric fields of an energy table (every field but ``name``).
-ENERGY_FIELDS: tuple[str, ...] = (
-    "ref_bits", "mac_pj", "rf_pj", "rf_ref_bytes", "noc_pj", "glb_pj",
-    "glb_ref_bytes", "sram_size_exponent", "dram_pj", "leakage_mw_per_mm2",
-    "mac_um2", "rf_um2_per_byte", "glb_um2_per_byte", "noc_um2_per_pe",
-)  # fmt: skip
+#: The numeric fields of an energy table (every field but ``name``), from the C++
+#: schema.
+ENERGY_FIELDS: tuple[str, ...] = tuple(f.name for f in _core.energy_fields())
 
 
 def energy_spec(energy: str | Path | EnergyTable | None) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from tldse.arch import CONFIG_COLUMNS, DATAFLOWS, Accelerator
+from tldse.arch import CONFIG_COLUMNS, CONFIG_FIELDS, DATAFLOWS, Accelerator
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -50,13 +50,11 @@ Value = str | int | float | bool
 SampleMethod = Literal["random", "lhs", "sobol"]
 SAMPLE_METHODS: tuple[str, ...] = ("random", "lhs", "sobol")
 
+#: Parameters whose values are whole numbers: the schema's ``int`` fields and
+#: ``pe_count``.
 INT_PARAMS: frozenset[str] = frozenset(
-    {
-        "pe_rows", "pe_cols", "pe_count", "weight_bits", "act_bits", "psum_bits",
-        "rf_bytes", "rf_input_bytes", "rf_weight_bytes", "rf_output_bytes",
-        "glb_bytes", "glb_input_bytes", "glb_weight_bytes", "glb_output_bytes",
-    }
-)  # fmt: skip
+    {f.name for f in CONFIG_FIELDS if f.type == "int"} | {"pe_count"}
+)
 DERIVED_PARAMS: tuple[str, ...] = (
     "pe_count",
     "pe_aspect",

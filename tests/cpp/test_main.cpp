@@ -1,6 +1,5 @@
-// Unit tests of the tldse core library, with expected values derived by hand from
-// docs/model.md. No test framework: CHECK / CHECK_EQ / CHECK_NEAR / CHECK_THROWS count
-// failures; main() returns non-zero when any check fails.
+// Unit tests of the layer, architecture, cost model, GLB tiling and file readers, with
+// expected values derived by hand from docs/model.md (harness: check.hpp).
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -23,115 +22,25 @@
 #include "tldse/energy_table.hpp"
 #include "tldse/io.hpp"
 #include "tldse/layer.hpp"
-#include "tldse/mapping.hpp"
+#include "tldse/glb_tiling.hpp"
+#include "tldse/mapper.hpp"
+#include "tldse/rs_mapspace.hpp"
 #include "tldse/status.hpp"
 
-namespace {
-
-int g_checks = 0;
-int g_failures = 0;
-std::string g_test;
-
-void report(bool ok, const char* file, int line, const std::string& what) {
-    ++g_checks;
-    if (!ok) {
-        ++g_failures;
-        std::cerr << file << ":" << line << ": [" << g_test << "] FAILED: " << what << "\n";
-    }
-}
-
-template <typename A, typename B>
-void check_eq(const A& a, const B& b, const char* ea, const char* eb, const char* file,
-              int line) {
-    const bool ok = a == b;
-    std::ostringstream os;
-    if (!ok) os << ea << " == " << eb << " (got " << a << " vs " << b << ")";
-    report(ok, file, line, os.str());
-}
-
-void check_near(double a, double b, double rel, const char* ea, const char* eb,
-                const char* file, int line) {
-    const bool ok = a == b || std::fabs(a - b) <= rel * std::max(std::fabs(a), std::fabs(b));
-    std::ostringstream os;
-    if (!ok) {
-        os.precision(17);
-        os << ea << " ~= " << eb << " (got " << a << " vs " << b << ")";
-    }
-    report(ok, file, line, os.str());
-}
-
-// Runs fn, expects std::invalid_argument whose message contains every needle.
-void check_throws(const std::function<void()>& fn, const std::vector<std::string>& needles,
-                  const char* expr, const char* file, int line) {
-    try {
-        fn();
-    } catch (const std::invalid_argument& e) {
-        const std::string msg = e.what();
-        for (const auto& n : needles) {
-            if (msg.find(n) == std::string::npos) {
-                report(false, file, line,
-                       std::string(expr) + ": message '" + msg + "' lacks '" + n + "'");
-                return;
-            }
-        }
-        report(true, file, line, "");
-        return;
-    } catch (const std::exception& e) {
-        report(false, file, line, std::string(expr) + ": wrong exception type: " + e.what());
-        return;
-    }
-    report(false, file, line, std::string(expr) + ": did not throw");
-}
-
-}  // namespace
-
-#define CHECK(cond) report(static_cast<bool>(cond), __FILE__, __LINE__, #cond)
-#define CHECK_EQ(a, b) check_eq((a), (b), #a, #b, __FILE__, __LINE__)
-#define CHECK_NEAR(a, b) check_near((a), (b), 1e-12, #a, #b, __FILE__, __LINE__)
-#define CHECK_THROWS(stmt, ...) \
-    check_throws([&] { stmt; }, {__VA_ARGS__}, #stmt, __FILE__, __LINE__)
+#include "check.hpp"
+#include "fixtures.hpp"
 
 using namespace tldse;
+using check::report;
+using check::tmp_file;
+using fixtures::conv;
 
 namespace {
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-std::vector<std::string> g_tmp_files;
-
-// A file in the temp directory, unique to this process; removed at exit.
-std::string tmp_file(const std::string& name, const std::string& text) {
-    const std::string path = (std::filesystem::temp_directory_path() /
-                              ("tldse_cpp_test_" + std::to_string(::getpid()) + "_" + name))
-                                 .string();
-    std::ofstream out(path);
-    out << text;
-    g_tmp_files.push_back(path);
-    return path;
-}
-
-Layer conv(std::int64_t n, std::int64_t k, std::int64_t c, std::int64_t p, std::int64_t q,
-           std::int64_t r, std::int64_t s, std::int64_t stride = 1, std::int64_t pad = 0,
-           std::int64_t groups = 1) {
-    Layer l;
-    l.n = n;
-    l.k = k;
-    l.c = c;
-    l.p = p;
-    l.q = q;
-    l.r = r;
-    l.s = s;
-    l.stride_h = l.stride_w = stride;
-    l.pad_h = l.pad_w = pad;
-    l.groups = groups;
-    if (groups > 1 && groups == c) l.kind = LayerKind::dwconv;
-    l.validate();
-    return l;
-}
-
 // ---------------------------------------------------------------------------------------
-void test_layer_validation() {
-    g_test = "layer_validation";
+TEST_CASE(layer_validation) {
     const Layer ok = conv(1, 4, 4, 3, 3, 3, 3);
     ok.validate();  // must not throw
     CHECK_EQ(ok.macs(), 1.0 * 3 * 3 * 4 * 4 * 3 * 3);
@@ -232,8 +141,7 @@ int config_col(const char* name) {
     std::abort();
 }
 
-void test_arch_from_row() {
-    g_test = "arch_from_row";
+TEST_CASE(arch_from_row) {
     Arch base;
     double row[kConfigWidth];
     base.to_row(row);
@@ -309,8 +217,7 @@ void test_arch_from_row() {
 }
 
 // ---------------------------------------------------------------------------------------
-void test_systolic_cycles() {
-    g_test = "systolic_cycles";
+TEST_CASE(systolic_cycles) {
     // folds = ceil(sr/rows)*ceil(sc/cols); os per fold rows+cols+t-2,
     // ws/is 2*rows+cols+t-2; total folds*per_fold - 1.
     // os, sr=5 sc=3 t=4, 2x2: folds 3*2 = 6; per fold 2+2+4-2 = 6; 35
@@ -373,8 +280,7 @@ void check_level(const LayerResult& r, int level, std::array<double, 6> v, int l
     }
 }
 
-void test_evaluate_layer() {
-    g_test = "evaluate_layer";
+TEST_CASE(evaluate_layer) {
     // 3x3 conv, c=2, k=2, 4x4 input -> p=q=2; 144 MACs; px 4, win 18, nf 2.
     // DRAM (fits): weights 36, inputs 2*4*4 = 32, outputs 8.
     const Layer l = conv(1, 2, 2, 2, 2, 3, 3);
@@ -508,8 +414,7 @@ double refetch_doc(std::array<std::uint8_t, 3> order, std::array<double, 3> trip
     return m;
 }
 
-void test_tiling_hand() {
-    g_test = "tiling_hand";
+TEST_CASE(tiling_hand) {
     // GEMM M=2 (rows), N=4 (filters), K=4 (channels): per pass weights 16, inputs 8,
     // outputs 8.  Tiles pr {1,2} x fk {1,2,4} x cc {1,2,4} x 6 orders = 108 candidates.
     const Layer g = Layer::gemm(2, 4, 4);
@@ -612,8 +517,7 @@ void test_tiling_hand() {
     }
 }
 
-void test_tiling_brute_force() {
-    g_test = "tiling_brute_force";
+TEST_CASE(tiling_brute_force) {
     std::vector<Layer> layers = {
         Layer::gemm(2, 4, 4),
         Layer::gemm(9, 7, 5),
@@ -703,8 +607,7 @@ void test_tiling_brute_force() {
 }
 
 // ---------------------------------------------------------------------------------------
-void test_read_topology() {
-    g_test = "read_topology";
+TEST_CASE(read_topology) {
     {
         // SCALE-Sim conv: p = ceil((H - R) / stride) + 1.
         // Conv1: 7x7, 3x3, stride 2 -> ceil(4/2)+1 = 3; Conv2: 8x9, 3x2, stride 2 ->
@@ -831,8 +734,7 @@ const char* kScaleSimCfg =
     "[run_presets]\n"
     "InterfaceBandwidth: CALC\n";
 
-void test_read_scalesim_config() {
-    g_test = "read_scalesim_config";
+TEST_CASE(read_scalesim_config) {
     const std::string path = tmp_file("cfg.cfg", kScaleSimCfg);
     const Arch a = read_scalesim_config(path);
     CHECK(a.dataflow == Dataflow::is);
@@ -883,8 +785,7 @@ void test_read_scalesim_config() {
     }
 }
 
-void test_energy_table() {
-    g_test = "energy_table";
+TEST_CASE(energy_table) {
     const EnergyTable eye = EnergyTable::by_name("eyeriss");
     // per 16-bit access: MAC 1, RF 1, NoC 2, GLB 6, DRAM 200, independent of size
     CHECK_NEAR(eye.mac_energy_pj(16, 16), 1.0);
@@ -951,18 +852,3 @@ void test_energy_table() {
 }
 
 }  // namespace
-
-int main() {
-    test_layer_validation();
-    test_arch_from_row();
-    test_systolic_cycles();
-    test_evaluate_layer();
-    test_tiling_hand();
-    test_tiling_brute_force();
-    test_read_topology();
-    test_read_scalesim_config();
-    test_energy_table();
-    for (const auto& f : g_tmp_files) std::remove(f.c_str());
-    std::cout << g_checks << " checks, " << g_failures << " failures\n";
-    return g_failures == 0 ? 0 : 1;
-}

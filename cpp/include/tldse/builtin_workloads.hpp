@@ -1,5 +1,6 @@
-// Built-in networks for tldse-sim --workload: the same layer tables as the Python zoo
-// (python/tldse/workloads/zoo.py); tests/test_presets.py checks them row by row.
+// Built-in networks for tldse-sim --workload: the Python zoo's networks (python/tldse/
+// workloads/zoo.py) at their default options, in a table generated from the zoo by
+// tools/gen_builtin_workloads.py (src/builtin_workloads_table.inc).
 #pragma once
 
 #include <cstdint>
@@ -15,7 +16,10 @@ namespace tldse {
 // std::invalid_argument listing the valid names for an unknown one, or for a bad batch.
 std::vector<NamedLayer> builtin_workload(const std::string& name, std::int64_t batch = 1);
 
-// The valid names, in a fixed order.
+// The valid names, in the zoo's (alphabetical) order.
 std::vector<std::string> builtin_workload_names();
+
+// The zoo's one-line description of a network.
+std::string builtin_workload_description(const std::string& name);
 
 }  // namespace tldse

@@ -1,32 +1,33 @@
 // Energy and area per action, per technology. See docs/model.md for sources.
 #pragma once
 
+#include <array>
 #include <string>
+
+#include "tldse/schema.hpp"
 
 namespace tldse {
 
 struct Arch;
+
+#define TLDSE_ENERGY_INFO(field, def, lo, doc) \
+    FieldInfo{#field, FieldType::real, def, lo, kMaxReal, doc},
+inline constexpr std::array<FieldInfo, 0 TLDSE_ENERGY_FIELDS(TLDSE_FIELD_COUNT)> kEnergyFields = {
+    TLDSE_ENERGY_FIELDS(TLDSE_ENERGY_INFO)};
+#undef TLDSE_ENERGY_INFO
 
 struct EnergyTable {
     std::string name = "horowitz45";
     // Every per-access energy below is for one access of a `ref_bits`-wide word; an access
     // of a b-bit datum costs e * b / ref_bits. A MAC with w-bit and a-bit operands costs
     // mac_pj * (w * a) / ref_bits^2.
-    double ref_bits = 8;
-    double mac_pj = 0.23;
-    double rf_pj = 1.25;          // at rf_ref_bytes
-    double rf_ref_bytes = 8192;
-    double noc_pj = 0.46;         // one word over the GLB<->PE network
-    double glb_pj = 1.25;         // at glb_ref_bytes
-    double glb_ref_bytes = 8192;
-    double sram_size_exponent = 0.5;  // e(size) = e_ref * (size / ref)^exponent
-    double dram_pj = 250.0;
-    double leakage_mw_per_mm2 = 0.0;
-    // Area (um^2).
-    double mac_um2 = 318.0;          // at 8-bit x 8-bit operands (independent of ref_bits)
-    double rf_um2_per_byte = 22.4;
-    double glb_um2_per_byte = 5.6;
-    double noc_um2_per_pe = 32.0;
+    // Every field (schema.hpp): per-access energies are for one access of a `ref_bits`-wide
+    // word (an access of a b-bit datum costs e * b / ref_bits; a MAC with w-bit and a-bit
+    // operands costs mac_pj * (w * a) / ref_bits^2), SRAM energies scale with size, areas
+    // are in um^2.
+#define TLDSE_ENERGY_MEMBER(field, def, lo, doc) double field = def;
+    TLDSE_ENERGY_FIELDS(TLDSE_ENERGY_MEMBER)
+#undef TLDSE_ENERGY_MEMBER
 
     static EnergyTable horowitz45();
     static EnergyTable eyeriss_normalized();
@@ -36,6 +37,8 @@ struct EnergyTable {
     static EnergyTable from_file(const std::string& path);
     // Sets one field by its key; throws std::invalid_argument on unknown keys / bad values.
     void set(const std::string& key, double value);
+    // Every field's value, in kEnergyFields order, and back (set() checks each).
+    std::array<double, kEnergyFields.size()> values() const;
     void validate() const;
 
     double rf_access_pj(double rf_bytes, double bits) const;

@@ -128,7 +128,7 @@ def zigzag_hardware(design: Accelerator, energy: str = "horowitz45") -> dict[str
     bits = {"I1": design.act_bits, "I2": design.weight_bits, "O": design.psum_bits}
     smallest = min(bits.values())
     memories: dict[str, Any] = {}
-    rf_parts = {
+    rf_parts: dict[str, tuple[str, float]] = {
         "rf_input": ("I1", design.rf_input_bytes),
         "rf_weight": ("I2", design.rf_weight_bytes),
         "rf_output": ("O", design.rf_output_bytes),

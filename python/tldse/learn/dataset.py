@@ -55,6 +55,7 @@ from tldse.arch import (
     CONFIG_COLUMNS,
     CONFIG_INDEX,
     DATAFLOWS,
+    ENERGY_FIELDS,
     EnergyTable,
     energy_table,
 )
@@ -106,7 +107,7 @@ class Fidelity:
         except (ValueError, OSError, RuntimeError) as exc:
             raise DatasetError(f"fidelity.energy: {exc}") from None
         for key, value in self.energy_overrides.items():
-            if not hasattr(t, key) or key in ("name", "set", "validate", "from_file"):
+            if key not in ENERGY_FIELDS:
                 raise DatasetError(f"fidelity.energy_overrides: unknown field {key!r}")
             try:
                 t.set(key, float(value))

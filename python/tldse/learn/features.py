@@ -21,16 +21,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tldse.arch import CONFIG_COLUMNS, CONFIG_INDEX, DATAFLOWS
+from tldse.arch import CONFIG_COLUMNS, CONFIG_INDEX, DATAFLOWS, INT_COLUMNS
 from tldse.workloads.layer import KINDS, LAYER_COLUMNS, LAYER_INDEX, Workload
 
 _CFG_LOG_COLUMNS: tuple[str, ...] = tuple(
     c for c in CONFIG_COLUMNS if c not in ("dataflow", "multicast")
 )
-_CFG_INT_COLUMNS = frozenset(
-    c for c in CONFIG_COLUMNS if c not in ("dram_bw_bytes_per_cycle",
-                                           "glb_bw_bytes_per_cycle", "clock_mhz")
-)  # fmt: skip
 #: Config features: dataflow one-hot, multicast 0/1, log2(1 + x) of the rest.
 CONFIG_FEATURES: tuple[str, ...] = (
     *(f"dataflow_{d}" for d in DATAFLOWS),
@@ -132,7 +128,7 @@ def configs_from_features(features: npt.ArrayLike) -> npt.NDArray[np.float64]:
     out[:, CONFIG_INDEX["multicast"]] = np.round(f[:, n_df])
     for j, c in enumerate(_CFG_LOG_COLUMNS):
         v = np.exp2(f[:, n_df + 1 + j]) - 1.0
-        out[:, CONFIG_INDEX[c]] = np.round(v) if c in _CFG_INT_COLUMNS else v
+        out[:, CONFIG_INDEX[c]] = np.round(v) if c in INT_COLUMNS else v
     return out
 
 

@@ -1,8 +1,9 @@
-#include "tldse/mapping.hpp"
+#include "tldse/glb_tiling.hpp"
 
 #include <algorithm>
 #include <array>
 #include <map>
+#include <numeric>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -50,10 +51,38 @@ bool dominates(const GlbTile& a, const GlbTile& b) {
 }
 
 using Key = std::array<std::int64_t, kLayerWidth>;
+using Entry = std::shared_ptr<const GlbTilings>;
 
+// Bytes an entry is accounted for: its candidates, the map node and the control block.
+std::size_t entry_bytes(const GlbTilings& t) {
+    return t.capacity() * sizeof(GlbTile) + sizeof(Key) + sizeof(GlbTilings) + 128;
+}
+
+// Two generations bounded in bytes: lookups try the young one, then the old one (an entry
+// found there moves to the young one); when the young one reaches half the budget, the
+// old one is dropped and the young one becomes old.
 struct Cache {
     std::shared_mutex mutex;
-    std::map<Key, std::shared_ptr<const std::vector<GlbTile>>> entries;
+    std::map<Key, Entry> young, old;
+    std::size_t young_bytes = 0, old_bytes = 0, peak = 0;
+    std::size_t limit = std::size_t{256} << 20;
+
+    void insert(const Key& key, Entry value) {  // under the unique lock
+        const std::size_t b = entry_bytes(*value);
+        if (young_bytes + b > limit / 2 && !young.empty()) {
+            old = std::move(young);
+            old_bytes = young_bytes;
+            young.clear();
+            young_bytes = 0;
+        }
+        if (old_bytes + young_bytes + b > limit) {
+            old.clear();
+            old_bytes = 0;
+        }
+        young.emplace(key, std::move(value));
+        young_bytes += b;
+        peak = std::max(peak, young_bytes + old_bytes);
+    }
 };
 
 Cache& cache() {
@@ -61,7 +90,6 @@ Cache& cache() {
     return c;
 }
 
-constexpr std::size_t kMaxCacheEntries = 1 << 16;
 // Row tiles per image counted one by one (exact padding); beyond this, in closed form.
 constexpr std::int64_t kMaxExactRowTiles = 4096;
 
@@ -78,7 +106,7 @@ GlbCapacity GlbCapacity::of(const Arch& a) {
 }
 
 bool GlbCapacity::fits(const GlbTile& t) const {
-    double sum = 0;
+    double sum = 0;  // the same sum as required()
     for (int i = 0; i < 3; ++i) {
         const double bytes = 2.0 * t.footprint[i] * bytes_per_elem[i];  // double buffered
         if (per_tensor[i] > 0 && bytes > per_tensor[i]) return false;
@@ -87,13 +115,7 @@ bool GlbCapacity::fits(const GlbTile& t) const {
     return sum <= total;
 }
 
-double GlbCapacity::dram_bytes(const GlbTile& t) const {
-    return t.weight_reads * bytes_per_elem[kWeight] + t.input_reads * bytes_per_elem[kInput] +
-           (t.psum_reads + t.psum_writes) * bytes_per_elem[kOutput] +
-           t.output_writes * bytes_per_elem[kInput];
-}
-
-std::vector<GlbTile> enumerate_glb_tilings(const Layer& L) {
+GlbTilings enumerate_glb_tilings(const Layer& L) {
     const std::int64_t N = L.n, P = L.p, Q = L.q, F = L.k_per_group(), Cg = L.c_per_group();
     const std::int64_t H = L.input_h(), W = L.input_w();
     const double groups = static_cast<double>(L.groups);
@@ -118,7 +140,7 @@ std::vector<GlbTile> enumerate_glb_tilings(const Layer& L) {
     do orders.push_back(o);
     while (std::next_permutation(o.begin(), o.end()));
 
-    std::vector<GlbTile> out;
+    GlbTilings out;
     out.reserve(row_tiles.size() * filter_tiles.size() * channel_tiles.size() * orders.size());
     for (std::int64_t pr : row_tiles) {
         std::int64_t row_trips;
@@ -181,7 +203,7 @@ std::vector<GlbTile> enumerate_glb_tilings(const Layer& L) {
 
 namespace {
 
-std::vector<GlbTile> pareto_tilings(const Layer& layer) {
+GlbTilings pareto_tilings(const Layer& layer) {
     auto all = enumerate_glb_tilings(layer);
     // Cheapest traffic first, so that dominating candidates tend to be kept early.
     std::stable_sort(all.begin(), all.end(), [](const GlbTile& a, const GlbTile& b) {
@@ -191,7 +213,7 @@ std::vector<GlbTile> pareto_tilings(const Layer& layer) {
         return a.footprint[0] + a.footprint[1] + a.footprint[2] <
                b.footprint[0] + b.footprint[1] + b.footprint[2];
     });
-    std::vector<GlbTile> kept;
+    GlbTilings kept;
     for (const auto& t : all) {
         bool dominated = false;
         for (const auto& k : kept) {
@@ -202,13 +224,14 @@ std::vector<GlbTile> pareto_tilings(const Layer& layer) {
         }
         if (!dominated) kept.push_back(t);
     }
+    kept.shrink_to_fit();  // the cache accounts for capacity
     // `kept` is in ascending order of moved elements, which best_glb_tiling relies on.
     return kept;
 }
 
 }  // namespace
 
-std::shared_ptr<const std::vector<GlbTile>> glb_tilings(const Layer& layer) {
+std::shared_ptr<const GlbTilings> glb_tilings(const Layer& layer) {
     Key key;
     Layer shape = layer;
     shape.count = 1;
@@ -216,16 +239,62 @@ std::shared_ptr<const std::vector<GlbTile>> glb_tilings(const Layer& layer) {
     auto& c = cache();
     {
         std::shared_lock lock(c.mutex);
-        auto it = c.entries.find(key);
-        if (it != c.entries.end()) return it->second;
+        if (auto it = c.young.find(key); it != c.young.end()) return it->second;
     }
-    auto value = std::make_shared<const std::vector<GlbTile>>(pareto_tilings(shape));
+    {
+        std::unique_lock lock(c.mutex);
+        if (auto it = c.young.find(key); it != c.young.end()) return it->second;
+        if (auto it = c.old.find(key); it != c.old.end()) {
+            Entry e = std::move(it->second);
+            c.old_bytes -= entry_bytes(*e);
+            c.old.erase(it);
+            c.insert(key, e);
+            return e;
+        }
+    }
+    // Computed outside the lock; two threads may both compute the same shape once.
+    Entry value = std::make_shared<const GlbTilings>(pareto_tilings(shape));
     std::unique_lock lock(c.mutex);
-    if (c.entries.size() >= kMaxCacheEntries) c.entries.clear();
-    return c.entries.emplace(key, std::move(value)).first->second;
+    if (auto it = c.young.find(key); it != c.young.end()) return it->second;
+    c.insert(key, value);
+    return value;
 }
 
-const GlbTile* best_glb_tiling(const std::vector<GlbTile>& tilings, const GlbCapacity& cap) {
+void set_tiling_cache_limit(std::size_t bytes) {
+    auto& c = cache();
+    std::unique_lock lock(c.mutex);
+    c.limit = bytes;
+    if (c.old_bytes + c.young_bytes > bytes) {
+        c.old.clear();
+        c.old_bytes = 0;
+    }
+    if (c.young_bytes > bytes) {
+        c.young.clear();
+        c.young_bytes = 0;
+    }
+}
+
+std::size_t tiling_cache_limit() noexcept {
+    auto& c = cache();
+    std::shared_lock lock(c.mutex);
+    return c.limit;
+}
+
+TilingCacheStats tiling_cache_stats() {
+    auto& c = cache();
+    std::shared_lock lock(c.mutex);
+    return {c.young.size() + c.old.size(), c.young_bytes + c.old_bytes, c.peak};
+}
+
+void clear_tiling_cache() {
+    auto& c = cache();
+    std::unique_lock lock(c.mutex);
+    c.young.clear();
+    c.old.clear();
+    c.young_bytes = c.old_bytes = c.peak = 0;
+}
+
+const GlbTile* best_glb_tiling(const GlbTilings& tilings, const GlbCapacity& cap) {
     // Candidates come in ascending order of moved elements (weight + input + 2 x psum
     // reads), so min(bytes per element) x that count is a lower bound on the bytes of
     // every later candidate: once it reaches the best found, the scan can stop.
@@ -249,180 +318,39 @@ const GlbTile* best_glb_tiling(const std::vector<GlbTile>& tilings, const GlbCap
     return best;
 }
 
-}  // namespace tldse
-
-// ---- Row stationary -----------------------------------------------------------------
-
-namespace tldse {
-
-namespace {
-
-// A short list of sizes kept on the stack: the rs mapper builds several per (design,
-// layer) evaluation, and heap vectors cost more than the arithmetic around them.
-class Sizes {
-   public:
-    void push_back(std::int64_t x) {
-        if (n_ == v_.size()) throw std::length_error("rs mapper: too many block sizes");
-        v_[n_++] = x;
+GlbStaircase::GlbStaircase(const GlbTilings& tilings, const std::array<double, 3>& bpe)
+    : tilings_(&tilings), bpe_(bpe) {
+    GlbCapacity cap;
+    cap.bytes_per_elem = bpe;
+    const std::size_t n = tilings.size();
+    std::vector<std::uint32_t> idx(n);
+    std::iota(idx.begin(), idx.end(), 0u);
+    std::vector<double> req(n), bytes(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        req[i] = cap.required(tilings[i]);
+        bytes[i] = cap.dram_bytes(tilings[i]);
     }
-    // Inserts x at its place in an ascending list unless it is there already.
-    void insert_sorted(std::int64_t x) {
-        auto* pos = std::lower_bound(begin(), end(), x);
-        if (pos != end() && *pos == x) return;
-        push_back(x);
-        std::rotate(pos, end() - 1, end());
+    std::stable_sort(idx.begin(), idx.end(),
+                     [&](std::uint32_t a, std::uint32_t b) { return req[a] < req[b]; });
+    required_.resize(n);
+    best_.resize(n);
+    std::uint32_t best = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+        const std::uint32_t i = idx[k];
+        // The fewest bytes, then the earliest candidate: best_glb_tiling's choice.
+        if (k == 0 || bytes[i] < bytes[best] || (bytes[i] == bytes[best] && i < best)) best = i;
+        required_[k] = req[i];
+        best_[k] = best;
     }
-    bool contains(std::int64_t x) const { return std::find(begin(), end(), x) != end(); }
-    void pop_back() { --n_; }
-    std::int64_t back() const { return v_[n_ - 1]; }
-    std::int64_t operator[](std::size_t i) const { return v_[i]; }
-    bool empty() const { return n_ == 0; }
-    std::size_t size() const { return n_; }
-    std::int64_t* begin() { return v_.data(); }
-    std::int64_t* end() { return v_.data() + n_; }
-    const std::int64_t* begin() const { return v_.data(); }
-    const std::int64_t* end() const { return v_.data() + n_; }
-
-   private:
-    std::array<std::int64_t, 72> v_{};  // block sizes and splits hold at most 65
-    std::size_t n_ = 0;
-};
-
-// Block sizes the rs mapper considers for a dimension d: every size up to 32 and every
-// balanced size ceil(d / k) for k up to 32 (at most 64 values, ascending).
-Sizes block_sizes(std::int64_t d) {
-    Sizes out;
-    for (std::int64_t b = 1; b <= std::min<std::int64_t>(d, 32); ++b) out.push_back(b);
-    for (std::int64_t k = 32; k >= 1; --k) {
-        const std::int64_t b = cdiv(d, k);
-        if (b > 32 && (out.empty() || b > out.back())) out.push_back(b);
-    }
-    return out;
 }
 
-// Replica splits: tc in {1..32} and floor(replicas / k) for k up to 32 (at most 64).
-Sizes replica_splits(std::int64_t replicas) {
-    Sizes out;
-    for (std::int64_t t = 1; t <= std::min<std::int64_t>(replicas, 32); ++t) out.push_back(t);
-    for (std::int64_t k = 32; k >= 1; --k) {
-        const std::int64_t t = replicas / k;
-        if (t > 32 && (out.empty() || t > out.back())) out.push_back(t);
-    }
-    return out;
-}
-
-std::int64_t balanced(std::int64_t d, std::int64_t block) { return cdiv(d, cdiv(d, block)); }
-
-}  // namespace
-
-RsShape rs_shape(const Arch& a, const Layer& L) {
-    RsShape s;
-    s.r_fold = cdiv(L.r, a.pe_rows);
-    s.r_eff = cdiv(L.r, s.r_fold);
-    const std::int64_t slots = (a.pe_rows / s.r_eff) * a.pe_cols;
-    if (L.p <= slots) {
-        s.e_fold = 1;
-        s.e_pass = L.p;
-        s.replicas = slots / L.p;
-    } else {
-        s.e_fold = cdiv(L.p, slots);
-        s.e_pass = cdiv(L.p, s.e_fold);
-        s.replicas = 1;
-    }
-    return s;
-}
-
-bool rs_fits(const Arch& a, const Layer& L, const RsMapping& m) {
-    const double w = static_cast<double>(m.p) * static_cast<double>(m.q) *
-                     static_cast<double>(L.s) * a.weight_bits / 8.0;
-    const double i = static_cast<double>(m.q) * static_cast<double>(L.s) * a.act_bits / 8.0;
-    const double o = static_cast<double>(m.p) * a.psum_bits / 8.0;
-    if (a.partitioned_rf() &&
-        (w > a.rf_weight_bytes || i > a.rf_input_bytes || o > a.rf_output_bytes)) {
-        return false;
-    }
-    return w + i + o <= a.rf_bytes;
-}
-
-std::vector<RsMapping> rs_candidates(const Arch& a, const Layer& L, bool exhaustive) {
-    const std::int64_t F = L.k_per_group(), C = L.c_per_group();
-    const RsShape sh = rs_shape(a, L);
-    const auto ps = block_sizes(F), qs = block_sizes(C);
-    std::vector<RsMapping> out;
-    out.reserve(exhaustive ? 256 : 32);
-    auto add_splits = [&](std::int64_t p, std::int64_t q, const Sizes& tcs) {
-        for (std::int64_t tc : tcs) {
-            if (tc > sh.replicas) continue;
-            RsMapping m;
-            m.p = p;
-            m.q = q;
-            m.tc = tc;
-            m.tf = std::max<std::int64_t>(1, std::min(sh.replicas / tc, cdiv(F, p)));
-            out.push_back(m);
-        }
-    };
-    if (exhaustive) {
-        // Replica splits for a given q: the fixed set plus one replica per channel block.
-        const Sizes splits = replica_splits(sh.replicas);
-        auto splits_for = [&](std::int64_t q) {
-            Sizes tcs = splits;
-            tcs.insert_sorted(std::min(sh.replicas, cdiv(C, q)));
-            return tcs;
-        };
-        for (std::int64_t q : qs) {
-            if (!rs_fits(a, L, RsMapping{1, q, 1, 1})) break;
-            const auto tcs = splits_for(q);
-            for (std::int64_t p : ps) {
-                if (!rs_fits(a, L, RsMapping{p, q, 1, 1})) break;
-                add_splits(p, q, tcs);
-            }
-        }
-        return out;
-    }
-    // Heuristic: q from the largest that fits down by halves (snapped to the candidate
-    // block sizes), with the largest p that fits beside it and its balanced version;
-    // replica splits all-filters and channels-first. A subset of the exhaustive set.
-    std::int64_t q_max = 0;
-    for (std::int64_t q : qs) {  // ascending, and fitting is monotone in q
-        if (!rs_fits(a, L, RsMapping{1, q, 1, 1})) break;
-        q_max = q;
-    }
-    if (q_max == 0) return out;
-    Sizes q_choices;
-    const std::int64_t q_spread = cdiv(C, sh.replicas);  // channels over all replicas
-    if (q_spread < q_max) {
-        q_choices.push_back(*(std::upper_bound(qs.begin(), qs.end(), q_spread) - 1));
-    }
-    for (std::int64_t target = q_max; target >= 1; target /= 2) {
-        // largest candidate block size <= target
-        auto it = std::upper_bound(qs.begin(), qs.end(), target);
-        const std::int64_t q = *(it - 1);
-        if (!q_choices.contains(q)) q_choices.push_back(q);
-        if (target == 1) break;
-    }
-    for (std::int64_t q : q_choices) {
-        std::int64_t p_max = 0;
-        for (std::int64_t p : ps) {
-            if (!rs_fits(a, L, RsMapping{p, q, 1, 1})) break;
-            p_max = p;
-        }
-        // Largest p, its balanced version, and p spreading the filters over all replicas.
-        Sizes p_choices;
-        p_choices.push_back(p_max);
-        for (std::int64_t target : {balanced(F, p_max), cdiv(F, sh.replicas)}) {
-            if (target >= p_max) continue;
-            const std::int64_t pv = *(std::upper_bound(ps.begin(), ps.end(), target) - 1);
-            if (!p_choices.contains(pv)) p_choices.push_back(pv);
-        }
-        // Both are in splits_for(q), so the heuristic stays a subset of exhaustive.
-        Sizes tcs;
-        tcs.push_back(1);
-        if (const std::int64_t per_block = std::min(sh.replicas, cdiv(C, q)); per_block != 1) {
-            tcs.push_back(per_block);
-        }
-        for (std::int64_t p : p_choices) add_splits(p, q, tcs);
-    }
-    return out;
+const GlbTile* GlbStaircase::best(double total_bytes) const {
+    // Candidates that fit: required <= total, a prefix of the sorted list.
+    const auto k = std::upper_bound(required_.begin(), required_.end(), total_bytes) -
+                   required_.begin();
+    if (k == 0) return nullptr;
+    return &(*tilings_)[best_[static_cast<std::size_t>(k - 1)]];
 }
 
 }  // namespace tldse
+
