@@ -16,7 +16,7 @@ import math
 import os
 import platform
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from tldse.learn.transfer import (
     score,
     score_predictions,
     scratch_config,
+    scratch_models,
     with_layer_counts,
 )
 from tldse.reporting.plots import figure, save_png
@@ -344,7 +345,7 @@ def run_experiment(
                         continue
                     idx = rng.choice(len(x_pool), size=n, replace=False)
                     x, y = x_pool[idx], y_pool[idx]
-                    runs = _one_setting(cfg, pre, create, x, y, seed, test, names)
+                    runs = _one_setting(cfg, pre, x, y, seed, test, names)
                     for run in runs:
                         pts = run.extra.pop("_parity", None)
                         if seed == cfg.seeds[0] and n == _parity_n(cfg.ns):
@@ -391,7 +392,6 @@ def _err(metrics: Mapping[str, float], targets: Sequence[str]) -> float:
 def _one_setting(
     cfg: ExperimentConfig,
     pre: Surrogate,
-    create: Callable[[Sequence[str], int], Surrogate],
     x: npt.NDArray[np.float32],
     y: npt.NDArray[np.float32],
     seed: int,
@@ -440,12 +440,14 @@ def _one_setting(
             },
         )
     )
-    # (b) the multi-task model from scratch
+    # (b) the multi-task model from scratch, (a) one single-task MLP per target
     sc_cfg = scratch_config(
         epochs=cfg.scratch_epochs, patience=cfg.scratch_patience, **common
     )
-    mt = create(tg, seed)
-    r = fit(mt, x, y, sc_cfg)
+    (mt, r), singles = scratch_models(
+        names, x, y, tg, sc_cfg, seed=seed, hidden=cfg.hidden,
+        head_hidden=cfg.head_hidden,
+    )  # fmt: skip
     pred = mt.predict_values(x_test)
     runs.append(
         _Run(
@@ -457,22 +459,15 @@ def _one_setting(
             {"_parity": _parity(test, pred, tg)},
         )
     )
-    # (a) one single-task MLP per target
-    preds: dict[str, npt.NDArray[Any]] = {}
-    seconds, cpu, epochs = 0.0, 0.0, []
-    for j, t in enumerate(tg):
-        st = create((t,), seed)
-        r = fit(st, x, y[:, [j]], replace(sc_cfg, weighting="fixed"))
-        preds[t] = st.predict_values(x_test)[t]
-        seconds += r.seconds
-        cpu += r.cpu_seconds
-        epochs.append(r.epochs)
+    preds = {t: st.predict_values(x_test)[t] for (st, _), t in
+             zip(singles, tg, strict=True)}  # fmt: skip
+    epochs = [rr.epochs for _, rr in singles]
     runs.append(
         _Run(
             "mlp",
             score_predictions(test, preds, top_k=cfg.top_k),
-            seconds,
-            cpu,
+            sum(rr.seconds for _, rr in singles),
+            sum(rr.cpu_seconds for _, rr in singles),
             int(sum(epochs)),
             {"epochs_per_target": epochs, "_parity": _parity(test, preds, tg)},
         )
