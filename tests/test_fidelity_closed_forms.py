@@ -212,3 +212,41 @@ def test_systolic_latency_beats_the_analytical_model_on_random_scalesim_rows():
     # tiler keeps on chip, and writes partial sums back per reduction fold)
     assert mape_sys < 0.25
     assert mape_sys < 0.5 * mape_tldse
+
+
+@pytest.mark.parametrize(
+    ("dataflow", "expected"),
+    [
+        # conv C = 8, K = 16, P = Q = 4, R = S = 3, N = 1 on 4 rows x 8 columns
+        # ws: C on rows, K on columns: ceil(8/4) * ceil(16/8) * (N R S P Q = 144)
+        ("ws", 2 * 2 * 144),
+        # os: the larger output side (4) on rows, K on columns, the rest in time:
+        # ceil(4/4) * ceil(16/8) * Q 4 * N R S 9 * C 8
+        ("os", 1 * 2 * 4 * 9 * 8),
+        # is: C on rows, the output side on columns: 2 * ceil(4/8) * 4 * 9 * K 16
+        ("is", 2 * 1 * 4 * 9 * 16),
+        # rs: R on rows, P on columns: ceil(3/4) * ceil(4/8) * Q 4 * N 1 * S 3
+        # * K 16 * C 8
+        ("rs", 1 * 1 * 4 * 3 * 16 * 8),
+    ],
+)
+def test_unrolled_compute_cycles_hand_computed(dataflow: str, expected: int):
+    from tldse.learn.prior import unrolled_compute_cycles
+
+    acc = Accelerator(dataflow=dataflow, pe_rows=4, pe_cols=8)
+    layer = Layer.conv("c", c=8, k=16, h=4, r=3, pad=1)
+    assert unrolled_compute_cycles(acc.row(), _row(layer)) == expected
+
+
+def test_unrolled_compute_cycles_depthwise_runs_per_group():
+    from tldse.learn.prior import unrolled_compute_cycles
+
+    # depthwise: C = K = groups = 8, one channel per group: ws maps 1 x 1 of
+    # the array per group, 9 * 16 cycles each, 8 groups
+    acc = Accelerator(dataflow="ws", pe_rows=4, pe_cols=8)
+    layer = Layer.conv("dw", c=8, k=8, h=4, r=3, pad=1, groups=8)
+    assert unrolled_compute_cycles(acc.row(), _row(layer)) == 8 * 9 * 16
+    # broadcast like prior_estimates: (designs, 1) x (1, layers)
+    rows = np.stack([acc.row(), Accelerator(dataflow="os", pe_rows=4, pe_cols=8).row()])
+    got = unrolled_compute_cycles(rows[:, None], _row(layer)[None, None])
+    assert got.shape == (2, 1) and got[0, 0] == 8 * 9 * 16

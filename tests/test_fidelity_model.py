@@ -243,3 +243,37 @@ def test_pretrain_cache_builds_once_and_keys_on_features(tmp_path, monkeypatch):
     assert pt.cache_key(other) != pt.cache_key(pt.pretrain_config("tiny"))
     with pytest.raises(FidelityError, match="size must be one of"):
         pt.pretrain_config("huge")
+
+
+def test_transfer_prefers_the_simplest_of_tied_candidates(grid: Pairs):
+    # an "evaluator" that is exactly the analytical model: the reference alone
+    # and the reference x a constant (1.0) both have zero error; the one-
+    # standard-error rule picks the one that fits nothing
+    truth = grid.analytical["latency_cycles"]
+    idx = np.random.default_rng(1).choice(len(grid), 40, replace=False)
+    cands = [
+        c
+        for c in candidates(False, ("analytical", "systolic"))
+        if c.kind in ("reference", "reference-const")
+    ]
+    res = transfer(
+        None,
+        grid.take(idx),
+        {"latency": truth[idx]},
+        ("latency",),
+        cands=cands,
+        features=FeatureSet(("pair", "prior")),
+    )
+    assert res.cv["analytical"] == pytest.approx(0.0, abs=1e-9)
+    assert res.chosen == "analytical"
+
+
+def test_grid_estimates_match_aligned_rows(grid: Pairs):
+    # the grid path (per design x per layer, broadcast) and the aligned path
+    # give the same prior, closed forms and unrolled cycles
+    aligned = Pairs(grid.configs, grid.layers)
+    for group in ("prior", "systolic"):
+        a, b = getattr(grid, group), getattr(aligned, group)
+        for k in a:
+            np.testing.assert_allclose(a[k], b[k], rtol=1e-12, err_msg=k)
+    np.testing.assert_allclose(grid.unrolled, aligned.unrolled, rtol=1e-12)

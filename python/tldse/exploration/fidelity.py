@@ -34,7 +34,12 @@ from tldse.search.metrics import METRIC_INDEX, METRICS
 from tldse.workloads.layer import Workload
 
 #: The references an evaluator's candidates are built on.
-EVALUATOR_REFERENCES: tuple[str, ...] = ("analytical", "analytical_compute", "systolic")
+EVALUATOR_REFERENCES: tuple[str, ...] = (
+    "analytical",
+    "analytical_compute",
+    "systolic",
+    "unrolled",
+)
 #: The candidates a search chooses among (the cheap ones of
 #: :func:`tldse.learn.transfer.candidates`: a search refits its model every
 #: round, and its own time should stay small next to the evaluator's).
@@ -45,6 +50,7 @@ SEARCH_CANDIDATES: tuple[str, ...] = (
     *EVALUATOR_REFERENCES,
     *(f"{r} x const" for r in EVALUATOR_REFERENCES),
     "ridge/systolic",
+    "ridge/unrolled",
 )
 
 
@@ -151,6 +157,15 @@ class FidelityLearner:
         t0 = time.perf_counter()
         pairs = self._pairs(np.concatenate(self._cfg), np.concatenate(self._lay))
         truth = {t: np.concatenate(v) for t, v in self._truth.items()}
+        groups = np.concatenate(self._group)
+        # pairs the analytical model cannot map have no reference: left out
+        fits = np.flatnonzero(pairs.analytical["status"] == 0)
+        if len(fits) < n:
+            pairs, groups = pairs.take(fits), groups[fits]
+            truth = {t: v[fits] for t, v in truth.items()}
+            n = len(fits)
+            if n < 2:
+                return
         if self.model is None or n >= self.reselect * self._selected_at:
             res = transfer(
                 self.pretrained,
@@ -160,7 +175,7 @@ class FidelityLearner:
                 cands=self.candidates,
                 features=self.features,
                 folds=self.folds,
-                groups=np.concatenate(self._group),
+                groups=groups,
                 members=self.members,
                 seed=self.seed,
             )
@@ -270,8 +285,9 @@ class FidelityLearner:
     ) -> npt.NDArray[np.int64]:
         """``k`` designs to evaluate before any sample: an equal share from the
         predicted front of each reference alone (the analytical model, its
-        compute cycles, the SCALE-Sim-like closed form), the next layers when a
-        front is small; the references cost microseconds per design."""
+        compute cycles, the SCALE-Sim-like closed form, the unrolled loop nest),
+        the next layers when a front is small; the references cost microseconds
+        per design."""
         from tldse.exploration.baselines import front_layers
         from tldse.learn.fidelity import FidelityModel
 

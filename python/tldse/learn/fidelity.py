@@ -24,6 +24,9 @@ reference is right" and it learns only the correction.
 - ``systolic``: the closed forms of :mod:`tldse.learn.systolic` (folds, operand
   streams against half their SRAM, per-port DRAM cycles against compute, first
   fill, last drain, output write-back per reduction fold);
+- ``unrolled``: the compute cycles of a loop nest with two dimensions unrolled
+  on the array (:func:`tldse.learn.prior.unrolled_compute_cycles`, a
+  ZigZag-like mapping) against the analytical model's compute and DRAM cycles;
 - ``analytical``: the analytical model's own outputs (``extended=True``:
   compute, stall, DRAM and GLB cycles, the limiting term, energy by level and by
   tensor as shares, DRAM and GLB traffic by tensor, tiling counts,
@@ -32,7 +35,8 @@ reference is right" and it learns only the correction.
 **References** (:data:`REFERENCES`): ``prior`` (latency and energy of level 0),
 ``analytical`` (tldse's latency and energy), ``analytical_compute`` (tldse's
 compute cycles, and its energy), ``systolic`` (the SCALE-Sim-like closed form of
-the cycles, and tldse's energy).
+the cycles, and tldse's energy), ``unrolled`` (the larger of the unrolled loop
+nest's compute cycles and tldse's DRAM cycles, and tldse's energy).
 
 :class:`FidelityModel` is the predictor: an ensemble of networks (one or more
 :class:`~tldse.learn.model.Surrogate` members, or none: the reference alone),
@@ -42,7 +46,6 @@ a constant log offset per target, and a calibrated spread (sigma in log units).
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,8 +55,8 @@ import numpy as np
 import numpy.typing as npt
 
 from tldse.arch import CONFIG_COLUMNS, EnergyTable
-from tldse.learn.features import PAIR_FEATURES, pair_features
-from tldse.learn.prior import prior_estimates
+from tldse.learn.features import PAIR_FEATURES, pair_features, pair_features_grid
+from tldse.learn.prior import prior_estimates, unrolled_compute_cycles
 from tldse.learn.systolic import systolic_estimates
 from tldse.workloads.layer import LAYER_COLUMNS
 
@@ -87,6 +90,9 @@ class Pairs:
     mapper: str = "heuristic"
     mapper_objective: str = "edp"
     threads: int | None = None
+    #: ``(configs (k, 18), layers (m, 16))`` when the rows are their grid
+    #: (design-major): estimates are then computed per design and per layer
+    tables: tuple[Array, Array] | None = field(default=None, repr=False)
     _cache: dict[str, dict[str, Array]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -119,9 +125,9 @@ class Pairs:
         if cfg.ndim != 2 or lay.ndim != 2:
             raise FidelityError("configs and layers must be 2-d tables")
         k, m = len(cfg), len(lay)
-        out = cls(np.repeat(cfg, m, axis=0), np.tile(lay, (k, 1)), **kwargs)
-        out._grid = (cfg, lay)  # type: ignore[attr-defined]
-        return out
+        return cls(
+            np.repeat(cfg, m, axis=0), np.tile(lay, (k, 1)), tables=(cfg, lay), **kwargs
+        )
 
     def __len__(self) -> int:
         return len(self.configs)
@@ -142,19 +148,35 @@ class Pairs:
         }
         return out
 
+    def _broadcast(self, fn: Callable[[Array, Array], dict[str, Array]]) -> Any:
+        """``fn`` of the rows, or of the grid's designs x layers, flattened."""
+        if self.tables is None:
+            return fn(self.configs, self.layers)
+        cfg, lay = self.tables
+        return {k: v.reshape(-1) for k, v in fn(cfg[:, None], lay[None]).items()}
+
     @property
     def prior(self) -> dict[str, Array]:
         if "prior" not in self._cache:
-            self._cache["prior"] = prior_estimates(
-                self.configs, self.layers, self.energy
+            self._cache["prior"] = self._broadcast(
+                lambda c, la: prior_estimates(c, la, self.energy)
             )
         return self._cache["prior"]
 
     @property
     def systolic(self) -> dict[str, Array]:
         if "systolic" not in self._cache:
-            self._cache["systolic"] = systolic_estimates(self.configs, self.layers)
+            self._cache["systolic"] = self._broadcast(systolic_estimates)
         return self._cache["systolic"]
+
+    @property
+    def unrolled(self) -> Array:
+        """:func:`tldse.learn.prior.unrolled_compute_cycles` per row."""
+        if "unrolled" not in self._cache:
+            self._cache["unrolled"] = self._broadcast(
+                lambda c, la: {"cycles": unrolled_compute_cycles(c, la)}
+            )
+        return self._cache["unrolled"]["cycles"]
 
     @property
     def analytical(self) -> dict[str, Array]:
@@ -171,20 +193,25 @@ class Pairs:
             for k, v in outputs.items()
         }
 
+    def _threads(self) -> int:
+        if self.threads is not None and self.threads < 0:
+            raise FidelityError(
+                f"threads must be >= 0 (0 = all cores), got {self.threads}"
+            )
+        return self.threads or 0
+
     def _evaluate(self) -> dict[str, Array]:
         from tldse import _core
         from tldse.arch import energy_table
-        from tldse.sim import _threads
 
         table = energy_table(self.energy)
-        grid = getattr(self, "_grid", None)
-        if grid is not None:
-            cfg, lay = grid
+        if self.tables is not None:
+            cfg, lay = self.tables
             raw = _core.evaluate(
                 cfg,
                 lay,
                 table,
-                _threads(self.threads),
+                self._threads(),
                 False,
                 self.mapper_objective,
                 self.mapper,
@@ -210,7 +237,7 @@ class Pairs:
                 ucfg[lo : lo + chunk],
                 ulay,
                 table,
-                _threads(self.threads),
+                self._threads(),
                 False,
                 self.mapper_objective,
                 self.mapper,
@@ -240,7 +267,11 @@ def _log2r(num: npt.ArrayLike, den: npt.ArrayLike, floor: float = 1e-6) -> Array
 
 
 def _pair_group(p: Pairs) -> dict[str, Array]:
-    x = pair_features(p.configs, p.layers)
+    x = (
+        pair_features_grid(*p.tables)
+        if p.tables is not None
+        else pair_features(p.configs, p.layers)
+    )
     return {name: x[:, j] for j, name in enumerate(PAIR_FEATURES)}
 
 
@@ -276,6 +307,18 @@ def _systolic_group(p: Pairs) -> dict[str, Array]:
         "sys_log2_total_over_compute": _log2r(e["total_cycles"], comp),
         "sys_log2p1_total": _log2p1(e["total_cycles"]),
         "sys_log2p1_writes": _log2p1(e["output_writes"]),
+    }
+
+
+def _unrolled_group(p: Pairs) -> dict[str, Array]:
+    u = p.unrolled
+    a = p.analytical
+    pes = p.configs[:, 1] * p.configs[:, 2]
+    return {
+        "u_log2p1_compute": _log2p1(u),
+        "u_log2_over_analytical_compute": _log2r(u, a["compute_cycles"]),
+        "u_log2_dram_over_compute": _log2r(a["dram_cycles"], u),
+        "u_utilization": np.nan_to_num(p.prior["macs"] / (u * pes), nan=0.0),
     }
 
 
@@ -341,13 +384,20 @@ FEATURE_GROUPS: dict[str, FeatureGroup] = {
     "pair": _pair_group,
     "prior": _prior_group,
     "systolic": _systolic_group,
+    "unrolled": _unrolled_group,
     "analytical": _analytical_group,
 }
 #: The groups of a model pretrained on the analytical model (level 0 only: the
 #: analytical model is its target, so its outputs cannot be features).
 PRETRAIN_GROUPS: tuple[str, ...] = ("pair", "prior", "systolic")
 #: The groups of a model of an expensive evaluator (every level below it).
-EVALUATOR_GROUPS: tuple[str, ...] = ("pair", "prior", "systolic", "analytical")
+EVALUATOR_GROUPS: tuple[str, ...] = (
+    "pair",
+    "prior",
+    "systolic",
+    "unrolled",
+    "analytical",
+)
 
 
 @dataclass(frozen=True)
@@ -422,12 +472,21 @@ def _ref_systolic(p: Pairs) -> dict[str, Array]:
     }
 
 
+def _ref_unrolled(p: Pairs) -> dict[str, Array]:
+    a = p.analytical
+    return {
+        "latency": np.maximum(p.unrolled, a["dram_cycles"]),
+        "energy": a["energy_pj"],
+    }
+
+
 #: Reference estimates a model's log-ratio targets are relative to.
 REFERENCES: dict[str, Callable[[Pairs], dict[str, Array]]] = {
     "prior": _ref_prior,
     "analytical": _ref_analytical,
     "analytical_compute": _ref_analytical_compute,
     "systolic": _ref_systolic,
+    "unrolled": _ref_unrolled,
 }
 
 
@@ -596,16 +655,15 @@ class FidelityModel:
     def save(self, folder: str | Path) -> Path:
         """``fidelity.json`` plus one saved surrogate per member
         (``member-K/``)."""
-        from tldse._util.io import package_version, write_json_atomic
+        from tldse._util.io import jsonable, package_version, write_json_atomic
 
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
-        from tldse._util.io import write_json_atomic as _wj
 
         for i, m in enumerate(self.members):
             if isinstance(m, LinearMember):
                 (out / f"member-{i}").mkdir(parents=True, exist_ok=True)
-                _wj(out / f"member-{i}" / "linear.json", m.to_dict())
+                write_json_atomic(out / f"member-{i}" / "linear.json", m.to_dict())
             else:
                 m.save(out / f"member-{i}")
         write_json_atomic(
@@ -622,7 +680,7 @@ class FidelityModel:
                 "offset": self.offset,
                 "sigma_scale": self.sigma_scale,
                 "sigma_floor": self.sigma_floor,
-                "metadata": _jsonable(self.metadata),
+                "metadata": jsonable(self.metadata),
             },
         )
         return out
@@ -672,16 +730,3 @@ class FidelityModel:
             {k: float(v) for k, v in meta.get("sigma_floor", {}).items()},
             dict(meta.get("metadata") or {}),
         )
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, Mapping):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (np.floating, float)):
-        v = float(obj)
-        return v if math.isfinite(v) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
-    return obj

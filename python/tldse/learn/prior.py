@@ -19,6 +19,10 @@ the correction ``log(tldse / prior)``.
 - **latency**: the larger of the two;
 - **energy**: MACs x the energy table's MAC energy (scaled by the operand widths)
   plus the compulsory DRAM bytes x its DRAM energy per byte.
+
+:func:`unrolled_compute_cycles` is the compute time of a tool that maps two loop
+dimensions of the layer onto the array and runs every other loop in time (ZigZag
+with the spatial unrolling tldse's evaluator gives it, docs/evaluators.md).
 """
 
 from __future__ import annotations
@@ -74,6 +78,35 @@ def fold_cycles(dataflow: Array, t: Array, rows: Array, cols: Array) -> Array:
     """Cycles of one array fold: the array fills, streams ``t`` and drains;
     ``ws`` and ``is`` first load the stationary operand (``rows`` more)."""
     return t + rows + cols - 2.0 + np.where(dataflow == _DF["os"], 0.0, rows)
+
+
+def unrolled_compute_cycles(configs: npt.ArrayLike, layers: npt.ArrayLike) -> Array:
+    """Cycles of a loop nest with two dimensions unrolled on the array, each
+    clipped to the array side: ``ws`` input channels on the rows and filters on
+    the columns, ``os`` the larger output side on the rows and filters on the
+    columns, ``is`` input channels on the rows and the larger output side on the
+    columns, ``rs`` filter rows on the rows and output rows on the columns;
+    cycles = the product over loops of ``ceil(loop / unrolling)``, per group,
+    times the groups (rows broadcast like :func:`prior_estimates`)."""
+    cfg = np.asarray(configs, dtype=np.float64)
+    lay = np.asarray(layers, dtype=np.float64)
+    d = {c: lay[..., LAYER_INDEX[c]] for c in ("n", "k", "c", "p", "q", "r", "s")}
+    groups = lay[..., LAYER_INDEX["groups"]]
+    c_g, k_g = d["c"] / groups, d["k"] / groups
+    rows = np.maximum(cfg[..., CONFIG_INDEX["pe_rows"]], 1.0)
+    cols = np.maximum(cfg[..., CONFIG_INDEX["pe_cols"]], 1.0)
+    df = cfg[..., CONFIG_INDEX["dataflow"]]
+    big, small = np.maximum(d["p"], d["q"]), np.minimum(d["p"], d["q"])
+    nrs = d["n"] * d["r"] * d["s"]
+    ws = np.ceil(c_g / rows) * np.ceil(k_g / cols) * nrs * d["p"] * d["q"]
+    os_ = np.ceil(big / rows) * np.ceil(k_g / cols) * small * nrs * c_g
+    is_ = np.ceil(c_g / rows) * np.ceil(big / cols) * small * nrs * k_g
+    rs = np.ceil(d["r"] / rows) * np.ceil(d["p"] / cols) * d["q"] * d["n"] * d["s"]
+    rs = rs * k_g * c_g
+    out = np.select(
+        [df == _DF["ws"], df == _DF["os"], df == _DF["is"]], [ws, os_, is_], rs
+    )
+    return np.asarray(groups * out, dtype=np.float64)
 
 
 def prior_estimates(

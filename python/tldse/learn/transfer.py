@@ -484,6 +484,41 @@ def _mape_log(y: npt.NDArray[Any], mu: npt.NDArray[Any]) -> float:
     return float(np.mean(np.abs(np.exp(mu - y) - 1.0)) * 100)
 
 
+#: How much a candidate fits to the samples (fewer first): the order in which
+#: :func:`transfer` prefers candidates whose errors are statistically tied.
+COMPLEXITY: dict[str, int] = {
+    "reference": 0,
+    "reference-const": 1,
+    "zero-shot": 2,
+    "offset": 3,
+    "ridge": 4,
+    "finetune": 5,
+    "correction": 6,
+}
+
+
+def _one_standard_error(
+    cs: Sequence[Candidate],
+    oof: Mapping[str, tuple[npt.NDArray[Any], npt.NDArray[Any]]],
+    split: Sequence[npt.NDArray[Any]],
+) -> Candidate:
+    """The simplest candidate whose cross-validation error is within one
+    standard error (over folds) of the lowest (Breiman et al.'s one-standard-
+    error rule): with tens of samples and heavy-tailed ratios, a candidate that
+    fits more wins the folds by chance more often than it generalises."""
+    per_fold = {
+        c.name: np.array([
+            _mape_log(oof[c.name][0][va], np.zeros(1)) for va in split if len(va)
+        ])
+        for c in cs
+    }  # fmt: skip
+    best = min(cs, key=lambda c: (per_fold[c.name].mean(), cs.index(c)))
+    errs = per_fold[best.name]
+    bound = errs.mean() + errs.std(ddof=1) / np.sqrt(len(errs)) if len(errs) > 1 else 0
+    tied = [c for c in cs if per_fold[c.name].mean() <= max(bound, errs.mean())]
+    return min(tied, key=lambda c: (COMPLEXITY.get(c.kind, 9), cs.index(c)))
+
+
 def transfer(
     pretrained: Any,
     pairs: Any,
@@ -501,7 +536,8 @@ def transfer(
     their measured ``truth``): every candidate (default :func:`candidates`) is
     scored by ``folds``-fold cross-validation on the samples (folds by
     ``groups``, e.g. the design, when given; candidates that fit nothing on the
-    samples are scored on all of them), the best is fitted on all the samples
+    samples are scored on all of them); the simplest candidate within one
+    standard error of the best (:data:`COMPLEXITY`) is fitted on all the samples
     with all members, and its spread is calibrated on its out-of-fold
     residuals (``sigma_scale``; ``sigma_floor`` for a model without members).
     Pretrained members are fine-tuned one member per fold during the search
@@ -573,7 +609,7 @@ def transfer(
         cv[c.name] = _mape_log(y, mu)
         oof[c.name] = (y - mu, sd)
         fit_s[c.name] = _time.perf_counter() - tc
-    best = min(cs, key=lambda c: (cv[c.name], cs.index(c)))
+    best = _one_standard_error(cs, oof, split)
     model = fit_candidate(
         best, pretrained, pairs, tr, tg, features=features, members=members, seed=seed
     )
