@@ -18,7 +18,7 @@ from tldse.cli._common import (
 
 # Copies of the choices in tldse.experiments.transfer and tldse.learn.transfer, so
 # that building the parser does not import torch (tests check that they agree).
-_TARGET_KINDS = ("workload", "dataflow", "fidelity")
+_TARGET_KINDS = ("workload", "dataflow", "fidelity", "outside")
 _STRATEGIES = ("head", "last-k", "full")
 _TRANSFER_SIZES = ("quick", "medium", "full", "tiny")
 
