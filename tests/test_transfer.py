@@ -158,6 +158,7 @@ def test_cli_choices_match_the_library() -> None:
 
     from tldse.cli import experiment as cli_experiment
     from tldse.cli import learn as cli_learn
+    from tldse.experiments import fidelity
     from tldse.experiments import transfer as experiment
     from tldse.learn import pretrain, train, transfer
 
@@ -169,6 +170,7 @@ def test_cli_choices_match_the_library() -> None:
     assert cli_learn.SCHEDULES == train.SCHEDULES
     assert cli_learn.WEIGHTINGS == train.WEIGHTINGS
     assert set(cli_learn.PRETRAIN_SIZES) <= set(pretrain.PRETRAIN_SIZES)
+    assert set(cli_experiment._PEERS) == set(fidelity.PEERS)
     # building the parser does not import torch
     code = (
         "import sys; from tldse.cli import build_parser; build_parser(); "
