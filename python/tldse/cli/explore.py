@@ -86,11 +86,14 @@ def cmd_explore(args: argparse.Namespace) -> int:
     )
     t = Table(
         title=f"{res.problem.name} on {res.problem.space.name}: {len(res.front)} "
-        f"Pareto designs from {res.n_simulations:,} simulations "
+        f"Pareto designs from {res.n_simulations:,} evaluations "
         f"({res.seconds:.1f} s)"
     )
-    cols = ["index", *res.problem.space.names, "latency_ms", "energy_uj",
-            "area_mm2", "edp_uj_ms"]  # fmt: skip
+    have = res.problem.available_metrics()
+    cols = ["index", *res.problem.space.names]
+    cols += [
+        m for m in ("latency_ms", "energy_uj", "area_mm2", "edp_uj_ms") if m in have
+    ]
     for c in cols:
         t.add_column(c, justify="right")
     front = res.front.sort_values(OBJECTIVES[res.problem.objectives[0]])

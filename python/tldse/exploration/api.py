@@ -391,8 +391,8 @@ def _per_layer_evaluator(res: SearchResult, index: int) -> pd.DataFrame:
 
 def parity(res: SearchResult) -> dict[str, Any] | None:
     """Out-of-sample errors of the surrogate: each design's prediction made
-    before it was simulated vs its simulated latency / energy (weighted sums
-    over workloads)."""
+    before it was evaluated vs its evaluated latency / energy (weighted sums
+    over workloads; energy only where the evaluator reports it)."""
     if res.predictions is None or not len(res.predictions):
         return None
     from tldse.learn.metrics import kendall_tau
@@ -405,9 +405,14 @@ def parity(res: SearchResult) -> dict[str, Any] | None:
     rows = np.array([pos[int(k)] for k in pred[:, 0]])
     lat_t = res.metrics[rows, METRIC_INDEX["latency_cycles"]]
     en_t = res.metrics[rows, METRIC_INDEX["energy_uj"]] * 1e6
-    ok = np.isfinite(lat_t) & np.isfinite(en_t)
+    targets = [("latency", lat_p, lat_t)]
+    if "energy_uj" in res.problem.available_metrics():
+        targets.append(("energy", en_p, en_t))
+    ok = np.isfinite(lat_t)
+    for _, _, t_ in targets:
+        ok &= np.isfinite(t_)
     out: dict[str, Any] = {"n": int(ok.sum())}
-    for name, p_, t_ in (("latency", lat_p, lat_t), ("energy", en_p, en_t)):
+    for name, p_, t_ in targets:
         pp, tt = p_[ok], t_[ok]
         ape = np.abs(pp - tt) / tt
         out[name] = {

@@ -67,11 +67,12 @@ def _plot_front(res: SearchResult, path: Path) -> None:
 
 
 def _plot_parity(par: dict[str, Any], path: Path) -> None:
-    fig = figure(figsize=(9, 4.2), dpi=110)
-    axes = fig.subplots(1, 2)
-    for ax, name, unit in zip(
-        axes, ("latency", "energy"), ("cycles", "pJ"), strict=True
-    ):
+    units = {"latency": "cycles", "energy": "pJ"}
+    names = [n for n in units if n in par]
+    fig = figure(figsize=(4.5 * len(names), 4.2), dpi=110)
+    axes = np.atleast_1d(fig.subplots(1, len(names)))
+    for ax, name in zip(axes, names, strict=True):
+        unit = units[name]
         d = par[name]
         ax.scatter(d["true"], d["pred"], s=5, alpha=0.6)
         if len(d["true"]):
@@ -216,6 +217,7 @@ def write_explore_report(
                         },
                     }
                     for k in ("latency", "energy")
+                    if k in par
                 ],
                 ["target", "designs", "mape_pct", "p90_ape_pct", "kendall_tau"],
             ),
