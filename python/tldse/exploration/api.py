@@ -338,12 +338,17 @@ def per_layer(res: SearchResult, index: int) -> pd.DataFrame:
                 "status": np.array(STATUS_NAMES, dtype=object)[status],
             }
         )
-        tot_l = float(np.nansum(lat * counts))
-        tot_e = float(np.nansum(en * counts))
-        df["latency_share"] = lat * counts / tot_l if tot_l else np.nan
-        df["energy_share"] = en * counts / tot_e if tot_e else np.nan
-        frames.append(df)
+        frames.append(_with_shares(df))
     return pd.concat(frames, ignore_index=True)
+
+
+def _with_shares(df: pd.DataFrame) -> pd.DataFrame:
+    """Adds each layer's share (count included) of the latency and energy."""
+    for name in ("latency", "energy"):
+        part = df[f"{name}_cycles" if name == "latency" else "energy_pj"] * df["count"]
+        total = float(np.nansum(part))
+        df[f"{name}_share"] = part / total if total else np.nan
+    return df
 
 
 def _per_layer_evaluator(res: SearchResult, index: int) -> pd.DataFrame:
@@ -381,11 +386,7 @@ def _per_layer_evaluator(res: SearchResult, index: int) -> pd.DataFrame:
                 "message": batch.message[0][where],
             }
         )
-        tot_l = float(np.nansum(lat * counts))
-        tot_e = float(np.nansum(en * counts))
-        df["latency_share"] = lat * counts / tot_l if tot_l else np.nan
-        df["energy_share"] = en * counts / tot_e if tot_e else np.nan
-        frames.append(df)
+        frames.append(_with_shares(df))
     return pd.concat(frames, ignore_index=True)
 
 
