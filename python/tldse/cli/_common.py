@@ -23,8 +23,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 #: stdout (tables, results): the terminal's width, or $COLUMNS, or 80 columns
-#: when stdout is not a terminal.
-console = Console(highlight=False)
+#: when stdout is not a terminal. Tables fit that width; message lines are
+#: word-wrapped on a terminal and kept whole in a pipe or a log.
+console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
 #: stderr (progress notes, errors).
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -194,7 +195,8 @@ def print_rows(
         width = max(console.width, needed_width(shown, rows))
         if head:
             console.print(head, style="bold", markup=False)
-        console.print(rich_table(shown, rows, title=title), width=width)
+        table = rich_table(shown, rows, title=title)
+        console.print(table, width=width, soft_wrap=False)
         if hidden:
             console.print(
                 f"(not shown: {', '.join(c.key for c in hidden)}; see --columns, "
