@@ -166,6 +166,18 @@ def add_format_args(p: argparse.ArgumentParser, rows: str = "the rows") -> None:
     )
 
 
+def add_front_args(p: argparse.ArgumentParser, top: int) -> None:
+    """``--top`` (rows of the printed front), ``--format`` and ``--columns`` of
+    the commands that print a Pareto front."""
+    p.add_argument(
+        "--top",
+        type=int,
+        default=top,
+        help=f"front rows in the printed table, spread evenly over it ({top})",
+    )
+    add_format_args(p, "the whole front")
+
+
 def say(args: argparse.Namespace) -> Console:
     """Where a command's messages go: stdout with a table, stderr when stdout
     carries CSV or JSON."""

@@ -12,7 +12,7 @@ from tldse._util.table import plural, select
 from tldse.cli._common import (
     CliError,
     add_energy_arg,
-    add_format_args,
+    add_front_args,
     add_mapper_args,
     add_threads_arg,
     add_workload_arg,
@@ -159,12 +159,6 @@ def register(subparsers: Any) -> None:
     add_mapper_args(p)
     add_threads_arg(p, "C++ simulator")
     p.add_argument("--seed", type=int, default=0, help="sampling and training (0)")
-    p.add_argument(
-        "--top",
-        type=int,
-        default=15,
-        help="front rows in the printed table, spread evenly over it (15)",
-    )
-    add_format_args(p, "the whole front")
+    add_front_args(p, 15)
     p.add_argument("--quiet", action="store_true", help="no progress messages")
     p.set_defaults(func=cmd_explore)

@@ -14,7 +14,7 @@ from typing import Any
 from tldse._util.table import Column, integer, plural, select
 from tldse.cli._common import (
     add_energy_arg,
-    add_format_args,
+    add_front_args,
     add_mapper_args,
     add_threads_arg,
     add_workload_arg,
@@ -257,13 +257,7 @@ def register(subparsers: Any) -> None:
         metavar="ADDRESS",
         help="run chunks on a Dask cluster, e.g. tcp://10.0.0.5:8786",
     )
-    p.add_argument(
-        "--top",
-        type=int,
-        default=20,
-        help="front rows in the printed table, spread evenly over it (20)",
-    )
-    add_format_args(p, "the whole front")
+    add_front_args(p, 20)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--list-spaces", action="store_true", help="list the built-in spaces and exit"
