@@ -116,9 +116,9 @@ class Evaluation:
     def _headline(self) -> str:
         s = self.summary()
         shape = (
-            f"{s['designs']:,} designs (per network)"
+            f"{plural(s['designs'], 'design')} (per network)"
             if self.per_network
-            else f"{s['designs']:,} designs x {s['layers']:,} layers"
+            else f"{plural(s['designs'], 'design')} x {plural(s['layers'], 'layer')}"
         )
         return (
             f"Evaluation: {shape}, {s['feasible_designs']:,} feasible on every "

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tldse._util.table import plural
 from tldse.cli._common import (
     CliError,
     add_torch_threads_arg,
@@ -34,7 +35,7 @@ def cmd_experiment_transfer(args: argparse.Namespace) -> int:
             raise CliError("--merge needs --out, the folder to merge into")
         res = merge(args.merge, out)
         console.print(
-            f"merged {len(args.merge)} runs into {out / 'results.md'}, "
+            f"merged {plural(len(args.merge), 'run')} into {out / 'results.md'}, "
             f"{out / 'results.json'}"
             + "".join(f", {out / p}" for p in res.get("plots", [])),
             highlight=False,

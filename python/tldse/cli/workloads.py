@@ -234,7 +234,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             wl, out, form="conv" if args.format == "scalesim-conv" else "gemm"
         )
     console.print(
-        f"{model.name}: {len(wl)} layers, {_si(wl.macs)} MACs -> {out} ({args.format})",
+        f"{model.name}: {plural(len(wl), 'layer')}, {_si(wl.macs)} MACs -> {out} "
+        f"({args.format})",
         highlight=False,
     )
     for w in caught:

@@ -34,6 +34,7 @@ import numpy.typing as npt
 from tldse._util.io import write_atomic
 from tldse._util.progress import Progress
 from tldse._util.progress import note as _note
+from tldse._util.table import plural
 from tldse.arch import energy_spec
 from tldse.exploration.api import run_method
 from tldse.exploration.problem import Problem, SearchError, SearchResult
@@ -225,7 +226,7 @@ def run_experiment(
     )
     done = _read_runs(log, budget, space.name)
     if done:
-        note(f"resuming: {len(done)} runs already in {log}")
+        note(f"resuming: {plural(len(done), 'run')} already in {log}")
     area = design_areas_um2(space, energy_spec(None)) * 1e-6
     area_bound = float(np.round(np.median(area), 2))
     runs: list[dict[str, Any]] = []

@@ -320,7 +320,8 @@ def run_experiment(
                 }
             )
             say(
-                f"seed {seed}: pretrained in {r.seconds:.1f} s ({r.epochs} epochs); "
+                f"seed {seed}: pretrained in {r.seconds:.1f} s "
+                f"({plural(r.epochs, 'epoch')}); "
                 "in-distribution MAPE "
                 + ", ".join(f"{t} {in_dist[f'mape_{t}']:.2f}%" for t in tg)
             )

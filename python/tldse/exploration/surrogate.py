@@ -557,12 +557,12 @@ def _warn_slow(
     shapes = sum(len(w.layers) for w in folded)
     k = max(1, min(len(space), cfg.chunk_size // max(1, shapes)))
     configs = space.configs(space.sample(k, "random", 0))
+    net = model.net.to("cpu").eval()
     with torch_threads(cfg.threads), torch.no_grad():
-        t0 = time.perf_counter()
+        net(torch.from_numpy(_pairs(configs[:8], folded[0]).astype(np.float32)))
+        t0 = time.perf_counter()  # after a first, warm-up call
         for wl in folded:
-            x = torch.from_numpy(_pairs(configs, wl).astype(np.float32))
-            model.net.eval()
-            model.net.to("cpu")(x)
+            net(torch.from_numpy(_pairs(configs, wl).astype(np.float32)))
         per_row = (time.perf_counter() - t0) / (k * shapes)
     seconds = per_row * rows * rounds
     fix = (
@@ -574,7 +574,8 @@ def _warn_slow(
     warnings.warn(
         f"the surrogate of (design, layer) pairs predicts {rows:,} model rows "
         f"per round ({len(space):,} designs x {shapes} layer shapes): at "
-        f"{1 / per_row:,.0f} rows/s on this machine, up to {rounds} rounds take "
+        f"{1 / per_row:,.0f} rows/s on this machine, up to {plural(rounds, 'round')} "
+        "take "
         f"about {_duration(seconds)} of predictions; {fix}",
         SlowPredictionWarning,
         stacklevel=3,

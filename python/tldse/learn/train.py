@@ -34,6 +34,7 @@ import numpy.typing as npt
 import torch
 
 from tldse._util.progress import Progress, note
+from tldse._util.table import plural
 from tldse.learn.model import (
     Normalizer,
     Surrogate,
@@ -215,11 +216,9 @@ def fit(
     device = resolve_device(cfg.device)
     with torch_threads(cfg.threads) as threads:
         where = f"{device}" + (
-            f", {threads} torch thread{'s' if threads != 1 else ''}"
-            if device.type == "cpu"
-            else ""
+            f", {plural(threads, 'torch thread')}" if device.type == "cpu" else ""
         )
-        note(cfg.progress, f"training on {len(xt):,} rows ({where})")
+        note(cfg.progress, f"training on {plural(len(xt), 'row')} ({where})")
         return _train(surrogate, cfg, norm, device, xt, yt, xv, yv, params)
 
 

@@ -222,7 +222,7 @@ def write_explore_report(
     lines = [
         f"# tldse explore: {p.name} on {p.space.name}",
         "",
-        f"- method **{res.method}**, {res.n_simulations:,} simulations of a "
+        f"- method **{res.method}**, {plural(res.n_simulations, 'simulation')} of a "
         f"{len(p.space):,}-design space "
         f"({100 * res.n_simulations / len(p.space):.2f}%), budget {res.budget:,}, "
         f"stopped: {res.stopped}"
@@ -235,7 +235,8 @@ def write_explore_report(
         f"{', '.join(str(c) for c in p.constraints) or 'none'}",
         f"- workloads: {', '.join(f'{w.name} (x{x:g})' for w, x in zip(p.workloads, p.weights, strict=True))}",  # noqa: E501
         f"- {int(res.valid.sum()):,} simulated designs meet the constraints; "
-        f"Pareto front: {len(res.front)} designs (all simulated, none predicted); "
+        f"Pareto front: {plural(len(res.front), 'design')} (all simulated, none "
+        "predicted); "
         f"re-simulated, {100 * (recheck or 0):.0f}% of them meet the constraints",
         f"- wall time {res.seconds:.1f} s, of which simulation {res.sim_seconds:.3g} s",
         "",
