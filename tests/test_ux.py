@@ -68,6 +68,10 @@ def test_nothing_feasible_writes_files_without_warnings(
                       str(tmp_path / "s"), "--quiet")  # fmt: skip
     assert rc == 0 and "0 feasible" in out and "no design meets" in out
     assert (tmp_path / "s" / "pareto.png").stat().st_size > 0
+    rc, out, _ = _run(capsys, "sweep", "--space", str(space), "--out",
+                      str(tmp_path / "s"), "--quiet", "--format", "csv")  # fmt: skip
+    header = (tmp_path / "s" / "front.csv").read_text().splitlines()
+    assert rc == 0 and out.splitlines() == header  # the columns, no rows
     rc, _, _ = _run(capsys, "explore", "--space", str(space), "--budget", "3",
                     "--out", str(tmp_path / "e"), "--quiet")  # fmt: skip
     assert rc == 0

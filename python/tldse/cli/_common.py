@@ -192,15 +192,18 @@ def print_rows(
     title: str | None = None,
     head: str | None = None,
     data: Sequence[Mapping[str, Any]] | None = None,
+    keys: Sequence[str] | None = None,
 ) -> None:
     """Prints ``rows`` as ``args.format`` asks: a table of the ``columns`` that fit
     the width (or ``--columns``), after the line ``head``, with a line naming the
     columns left out; or ``data`` (default ``rows``) as CSV / JSON with every key
-    (or ``--columns``) and raw values."""
+    (``keys``: their order, and the header when there is no row; or
+    ``--columns``) and raw values."""
     fmt = getattr(args, "format", "table")
     names = getattr(args, "columns", None)
     data = rows if data is None else data
-    keys = list(dict.fromkeys(k for r in data for k in r))
+    keys = list(keys or dict.fromkeys(k for r in data for k in r))
+    keys = keys or [c.key for c in columns]  # no rows: the header alone
     if fmt == "table":
         chosen = select(columns, names, keys)
         shown, hidden = (chosen, []) if names else fit(chosen, rows, console.width)
@@ -252,4 +255,11 @@ def print_front(
 
     picked, title = front_rows(front, objectives, top)
     cols = design_columns(params, objectives, ties="ties" in front)
-    print_rows(args, cols, picked, title=title, data=front.to_dict("records"))
+    print_rows(
+        args,
+        cols,
+        picked,
+        title=title,
+        data=front.to_dict("records"),
+        keys=list(front.columns),
+    )
