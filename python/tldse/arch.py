@@ -185,6 +185,21 @@ def preset_info(name: str) -> PresetInfo:
     return PresetInfo(description, source)
 
 
+#: Names of the built-in energy tables (``default`` is ``horowitz45``).
+BUILTIN_TABLES: tuple[str, ...] = ("horowitz45", "default", "eyeriss")
+
+
+def _unknown_table(name: str) -> str:
+    import difflib
+
+    near = difflib.get_close_matches(name.lower(), BUILTIN_TABLES, n=1, cutoff=0.5)
+    hint = f" (did you mean {near[0]}?)" if near else ""
+    return (
+        f"energy table {name!r} is neither a built-in table "
+        f"({', '.join(BUILTIN_TABLES)}) nor an existing file{hint}"
+    )
+
+
 def energy_table(
     table: str | Path | EnergyTable | None = None,
     overrides: Mapping[str, float] | None = None,
@@ -196,8 +211,10 @@ def energy_table(
         if not overrides:
             return table
         t = copy.copy(table)  # overrides never change the caller's table
-    elif str(table) in ("horowitz45", "default", "eyeriss"):
+    elif str(table) in BUILTIN_TABLES:
         t = _core.EnergyTable(str(table))
+    elif not Path(table).is_file():
+        raise ValueError(_unknown_table(str(table)))
     else:
         t = _core.EnergyTable.from_file(str(table))
     for key, value in (overrides or {}).items():

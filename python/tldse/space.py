@@ -452,7 +452,8 @@ class DesignSpace:
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{p.name}[{p.size}]" for p in self.params)
-        return f"DesignSpace({self.name!r}, {self._size:,} designs: {parts})"
+        designs = "design" if self._size == 1 else "designs"
+        return f"DesignSpace({self.name!r}, {self._size:,} {designs}: {parts})"
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, DesignSpace) and self.to_dict() == other.to_dict()

@@ -51,6 +51,7 @@ from tldse._util.io import (
     write_parquet_atomic,
 )
 from tldse._util.progress import Progress
+from tldse._util.table import plural
 from tldse.arch import (
     CONFIG_COLUMNS,
     CONFIG_INDEX,
@@ -466,7 +467,7 @@ def generate(
     n_target = min(spec.n_configs, len(space))
     if n_target < spec.n_configs and spec.method == "random":
         raise DatasetError(
-            f"n_configs: the space has only {len(space)} designs, asked for "
+            f"n_configs: the space has only {plural(len(space), 'design')}, asked for "
             f"{spec.n_configs}"
         )
     indices = space.sample(spec.n_configs, method=spec.method, seed=spec.seed)  # type: ignore[arg-type]
