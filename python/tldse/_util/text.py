@@ -1,0 +1,24 @@
+"""Text that is safe to print: error messages quote what a user typed or what a
+file held, and neither is guaranteed to be valid UTF-8."""
+
+from __future__ import annotations
+
+
+def printable(text: str) -> str:
+    """``text`` with everything that is not printable, valid Unicode replaced by
+    an escape: bytes smuggled in by ``surrogateescape`` (command-line arguments
+    and file names that are not UTF-8) and lone surrogates become ``\\xNN`` /
+    ``\\uNNNN``, control characters ``\\xNN``; tabs stay. The result always
+    encodes as UTF-8, so a message never puts invalid UTF-8 on a terminal."""
+    out: list[str] = []
+    for ch in text:
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:  # a byte that surrogateescape kept
+            out.append(f"\\x{code - 0xDC00:02X}")
+        elif 0xD800 <= code <= 0xDFFF:
+            out.append(f"\\u{code:04X}")
+        elif ch == "\t" or ch.isprintable():
+            out.append(ch)
+        else:
+            out.append(f"\\x{code:02X}" if code < 0x100 else f"\\u{code:04X}")
+    return "".join(out)
