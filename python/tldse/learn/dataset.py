@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,8 +45,12 @@ import numpy as np
 import numpy.typing as npt
 
 from tldse._util.io import (
+    UnsafeNameError,
     differences,
+    output_lock,
     package_version,
+    plain_name,
+    read_text,
     remove_stale_temps,
     write_json_atomic,
     write_parquet_atomic,
@@ -430,18 +435,30 @@ def generate(
 
     Shards already listed in ``out/manifest.json`` are kept; the rest are
     simulated and written one at a time (temp file + rename, then the manifest).
+    The folder is locked while this runs (another process writing it gets an
+    :class:`~tldse._util.io.OutputLockedError` at once).
     """
     spec.check()
+    out_dir = Path(out)
+    with output_lock(out_dir, "tldse dataset"):
+        return _generate(spec, out_dir, overwrite, progress, threads)
+
+
+def _generate(
+    spec: DatasetSpec,
+    out_dir: Path,
+    overwrite: bool,
+    progress: bool,
+    threads: int | None,
+) -> Path:
     space = spec.resolved_space()
     wls = [parse_workload(w, spec.batch) for w in spec.workloads]
     spec_dict = spec.to_dict()
-    out_dir = Path(out)
-    out_dir.mkdir(parents=True, exist_ok=True)
     mpath = out_dir / "manifest.json"
     shards: dict[str, Any] = {}
     if mpath.exists() and overwrite:
         old = _read_manifest(out_dir)
-        for name in old.get("shards", {}):
+        for name in old["shards"]:
             with contextlib.suppress(FileNotFoundError):
                 (out_dir / name).unlink()
         mpath.unlink()
@@ -453,9 +470,7 @@ def generate(
                 f"{out_dir} holds a different dataset (differs in: "
                 f"{', '.join(diff)}); use overwrite (--overwrite) or another folder"
             )
-        shards = {
-            k: v for k, v in old.get("shards", {}).items() if (out_dir / k).is_file()
-        }
+        shards = {k: v for k, v in old["shards"].items() if (out_dir / k).is_file()}
     elif any(out_dir.glob("shard-*.parquet")):
         raise DatasetError(
             f"{out_dir} holds shards but no manifest.json; use overwrite or another "
@@ -522,18 +537,38 @@ def _shard_len(i: int, spec: DatasetSpec, total: int) -> int:
     return min((i + 1) * spec.shard_size, total) - i * spec.shard_size
 
 
+_SHARD_RE = re.compile(r"shard-[0-9]{5,}\.parquet")
+
+
 def _read_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest of a dataset folder, its ``shards`` checked to be shard file
+    names in the folder itself (a manifest never makes tldse read or delete
+    anything else)."""
     path = folder / "manifest.json"
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(read_text(path, "dataset manifest"))
     except FileNotFoundError:
         raise DatasetError(
             f"{folder}: no manifest.json (not a tldse dataset)"
         ) from None
-    except ValueError as exc:
-        raise DatasetError(f"{path}: not valid JSON ({exc})") from None
+    except (ValueError, RecursionError) as exc:
+        msg = str(exc) if str(path) in str(exc) else f"{path}: not valid JSON ({exc})"
+        raise DatasetError(msg) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise DatasetError(f"{path}: not a tldse dataset manifest")
+    shards = data.setdefault("shards", {})
+    if not isinstance(shards, dict):
+        raise DatasetError(f"{path}: shards: expected a table of shard files")
+    for name in shards:
+        try:
+            plain_name(folder, name, f"{path}: shards")
+        except UnsafeNameError as exc:
+            raise DatasetError(str(exc)) from None
+        if not _SHARD_RE.fullmatch(name):
+            raise DatasetError(
+                f"{path}: shards: {name!r} is not a shard file name "
+                "(shard-NNNNN.parquet)"
+            )
     return data
 
 
@@ -629,7 +664,7 @@ def load(folder: str | Path, *, require_complete: bool = True) -> Dataset:
         )
     import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
 
-    names = sorted(manifest.get("shards", {}))
+    names = sorted(manifest["shards"])
     if not names:
         raise DatasetError(f"{path}: dataset has no shards (empty)")
     frames = []
