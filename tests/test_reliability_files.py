@@ -213,3 +213,48 @@ def test_the_scan_sees_each_kind_of_in_place_write() -> None:
         "p.open()\n"
     )
     assert [line for line, _ in _scan(source)] == [1, 2, 3, 4, 5, 6]
+
+
+@pytest.mark.parametrize(
+    ("argv", "what"),
+    [
+        (["dataset", "--space", "tiny", "--configs", "4", "OUT"], "tldse dataset"),
+        (["train", "nowhere", "--out", "OUT"], "tldse train"),
+        (["transfer", "--model", "m", "--data", "d", "--out", "OUT"], "tldse transfer"),
+        (
+            ["explore", "--space", "tiny", "--workload", "alexnet", "--out", "OUT"],
+            "tldse explore",
+        ),
+        (
+            ["sweep", "--space", "tiny", "--workload", "alexnet", "--out", "OUT"],
+            "tldse sweep",
+        ),
+        (
+            ["experiment", "transfer", "--size", "tiny", "--out", "OUT"],
+            "tldse experiment transfer",
+        ),
+        (
+            ["experiment", "search", "--size", "quick", "--out", "OUT"],
+            "tldse experiment search",
+        ),
+    ],
+)
+def test_every_long_command_locks_its_output_folder(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    what: str,
+) -> None:
+    import fcntl
+
+    from tldse.cli.main import main
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with open(out / ".lock", "a+b") as held:  # another writer holds it
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        code = main([str(out) if a == "OUT" else a for a in argv])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f"another {what} is writing here" in err
+    assert sorted(p.name for p in out.iterdir()) == [".lock"]

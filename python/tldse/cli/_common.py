@@ -4,13 +4,16 @@ flags that mean the same in every command (workload, energy table, mapper)."""
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
+from tldse._util.io import output_lock
 from tldse.workloads import names as zoo_names
 
 #: stdout (tables, results). Wide enough for tables when stdout is not a terminal.
@@ -117,3 +120,25 @@ def show_help(parser: argparse.ArgumentParser) -> Any:
         return 0
 
     return run
+
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def locks_out(what: str) -> Callable[[Handler], Handler]:
+    """A command handler that holds the lock of its ``--out`` folder while it runs
+    (:func:`tldse._util.io.output_lock`): a second command writing the same folder
+    stops at once with a message instead of mixing its files in."""
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        def run(args: argparse.Namespace) -> int:
+            out = getattr(args, "out", None)
+            if out is None:
+                return handler(args)
+            with output_lock(Path(out), what):
+                return handler(args)
+
+        return run
+
+    return wrap

@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.table import Table
 
+from tldse._util.io import output_lock
 from tldse.cli._common import (
     add_energy_arg,
     add_mapper_args,
@@ -51,27 +52,28 @@ def cmd_explore(args: argparse.Namespace) -> int:
         f"the simulations made so far are kept in {out / 'simulations.jsonl'}; run "
         "the same command again to continue"
     )
-    res = explore(
-        space,
-        workloads,
-        weights=weights,
-        objectives=objectives,
-        constraints=[str(c) for c in constraints],
-        budget=budget,
-        method=args.method,
-        model=args.model,
-        out=out,
-        seed=args.seed,
-        granularity=args.granularity,
-        device=args.device,
-        fresh=args.fresh,
-        energy=args.energy_table,
-        mapper=args.mapper,
-        mapper_objective=args.mapper_objective,
-        threads=args.threads,
-        progress=not args.quiet,
-        command=command.strip(),
-    )
+    with output_lock(out, "tldse explore"):
+        res = explore(
+            space,
+            workloads,
+            weights=weights,
+            objectives=objectives,
+            constraints=[str(c) for c in constraints],
+            budget=budget,
+            method=args.method,
+            model=args.model,
+            out=out,
+            seed=args.seed,
+            granularity=args.granularity,
+            device=args.device,
+            fresh=args.fresh,
+            energy=args.energy_table,
+            mapper=args.mapper,
+            mapper_objective=args.mapper_objective,
+            threads=args.threads,
+            progress=not args.quiet,
+            command=command.strip(),
+        )
     t = Table(
         title=f"{res.problem.name} on {res.problem.space.name}: {len(res.front)} "
         f"Pareto designs from {res.n_simulations:,} simulations "

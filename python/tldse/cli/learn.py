@@ -22,6 +22,7 @@ from tldse.cli._common import (
     console,
     csv_list,
     int_list,
+    locks_out,
 )
 
 if TYPE_CHECKING:
@@ -150,6 +151,7 @@ def _test_split(ds: Dataset, fraction: float, seed: int) -> tuple[Dataset, Datas
     return train.feasible(), test
 
 
+@locks_out("tldse train")
 def cmd_train(args: argparse.Namespace) -> int:
     from tldse.learn.dataset import load
     from tldse.learn.model import Surrogate
@@ -198,6 +200,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- transfer
 
 
+@locks_out("tldse transfer")
 def cmd_transfer(args: argparse.Namespace) -> int:
     import numpy as np
 
