@@ -654,6 +654,10 @@ class DesignSpace:
         missing = [n for n in self.names if n not in values]
         if missing:
             raise ValueError(f"missing parameter column(s): {', '.join(missing)}")
+        names = [str(c) for c in values]
+        twice = sorted({c for c in names if c in self.names and names.count(c) > 1})
+        if twice:
+            raise ValueError(f"parameter column(s) given twice: {', '.join(twice)}")
         cols = []
         for p, codes in zip(self.params, self._codes, strict=True):
             raw = list(np.asarray(values[p.name], dtype=object).reshape(-1))

@@ -3,6 +3,9 @@ file held, and neither is guaranteed to be valid UTF-8."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 
 def printable(text: str) -> str:
     """``text`` with everything that is not printable, valid Unicode replaced by
@@ -22,3 +25,17 @@ def printable(text: str) -> str:
         else:
             out.append(f"\\x{code:02X}" if code < 0x100 else f"\\u{code:04X}")
     return "".join(out)
+
+
+@contextlib.contextmanager
+def utf8_errors() -> Iterator[None]:
+    """Around a call into the C++ readers: an error message that quotes bytes of
+    a file that are not UTF-8 reaches Python as a ``UnicodeDecodeError`` of the
+    message itself; it becomes the ValueError it was, those bytes escaped."""
+    try:
+        yield
+    except UnicodeDecodeError as exc:
+        if not isinstance(exc.object, (bytes, bytearray)):
+            raise
+        text = bytes(exc.object).decode("utf-8", "surrogateescape")
+        raise ValueError(printable(text)) from None

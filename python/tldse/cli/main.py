@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from tldse import __version__
+from tldse._util.text import printable
 from tldse.cli import (
     experiment,
     explore,
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str) -> None:
-    errors.print(f"tldse: error: {message}", style="red", markup=False)
+    errors.print(f"tldse: error: {printable(message)}", style="red", markup=False)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -30,6 +30,7 @@ from typing import Literal
 
 from tldse import _core
 from tldse._util.io import write_atomic
+from tldse._util.text import utf8_errors
 from tldse.workloads.layer import LAYER_COLUMNS, Layer, Workload, as_workload
 
 ScalesimForm = Literal["conv", "gemm"]
@@ -153,7 +154,8 @@ def to_scalesim_topology(
 def read_scalesim_topology(path: str | Path) -> Workload:
     """Reads a SCALE-Sim conv or GEMM topology (the C++ reader behind
     ``Workload.read``); a tldse layer CSV is refused, so a mix-up is caught."""
-    names, table, fmt = _core.read_topology(str(path))
+    with utf8_errors():
+        names, table, fmt = _core.read_topology(str(path))
     if not str(fmt).startswith("scalesim"):
         raise ValueError(f"{path}: a tldse layer CSV, not a SCALE-Sim topology")
     return Workload.from_table(Path(path).stem, table, names)
