@@ -857,7 +857,10 @@ def _load_yaml(text: str, path: Path) -> Any:
     try:
         return yaml.load(text, Loader=StrictLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
-        raise SpaceError(f"{path}: not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SpaceError(f"{path}: not valid YAML: {what}{where}") from None
 
 
 def pe_shape(pe_count: int, aspect: float = 1.0) -> tuple[int, int]:

@@ -556,6 +556,12 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
         raise DatasetError(msg) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise DatasetError(f"{path}: not a tldse dataset manifest")
+    spec = data.setdefault("spec", {})
+    if not isinstance(spec, dict) or spec.get("kind", "layer") not in (
+        "layer",
+        "network",
+    ):
+        raise DatasetError(f"{path}: spec: expected a table with kind layer or network")
     shards = data.setdefault("shards", {})
     if not isinstance(shards, dict):
         raise DatasetError(f"{path}: shards: expected a table of shard files")
