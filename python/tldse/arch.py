@@ -154,7 +154,7 @@ class Accelerator:
     @classmethod
     def from_scalesim_config(cls, path: str | Path) -> Accelerator:
         """Reads a SCALE-Sim ``.cfg`` (``[architecture_presets]``)."""
-        with utf8_errors():
+        with utf8_errors(path):
             row = _core.read_scalesim_config(str(path))
         return cls.from_row(row)
 
@@ -164,7 +164,7 @@ class Accelerator:
     ) -> Accelerator:
         """Reads a tldse ``key = value`` architecture file over ``base``."""
         base = base or cls()
-        with utf8_errors():
+        with utf8_errors(path):
             row = _core.read_arch_file(str(path), base.row())
         return cls.from_row(row)
 
@@ -218,7 +218,7 @@ def energy_table(
     elif str(table) in ("horowitz45", "default", "eyeriss"):
         t = _core.EnergyTable(str(table))
     else:
-        with utf8_errors():
+        with utf8_errors(table):
             t = _core.EnergyTable.from_file(str(table))
     for key, value in (overrides or {}).items():
         t.set(key, float(value))

@@ -155,6 +155,24 @@ def plain_name(folder: Path, name: Any, field: str) -> Path:
     return Path(folder) / str(name)
 
 
+def parse_json(text: str, where: str) -> Any:
+    """JSON text with a key given twice in one object rejected (ValueError naming
+    ``where`` and the key), and nesting too deep for the parser a ValueError."""
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in items:
+            if key in out:
+                raise ValueError(f"{where}: key {key!r} given twice")
+            out[key] = value
+        return out
+
+    try:
+        return json.loads(text, object_pairs_hook=pairs)
+    except RecursionError:
+        raise ValueError(f"{where}: not valid JSON (nested too deeply)") from None
+
+
 def read_text(path: Path, what: str = "file", max_bytes: int = MAX_TEXT_BYTES) -> str:
     """The UTF-8 text of a user's input file, at most ``max_bytes`` long. A file
     too large, not UTF-8 or unreadable raises ValueError (OSError for a missing

@@ -28,14 +28,17 @@ def printable(text: str) -> str:
 
 
 @contextlib.contextmanager
-def utf8_errors() -> Iterator[None]:
-    """Around a call into the C++ readers: an error message that quotes bytes of
-    a file that are not UTF-8 reaches Python as a ``UnicodeDecodeError`` of the
-    message itself; it becomes the ValueError it was, those bytes escaped."""
+def utf8_errors(path: object) -> Iterator[None]:
+    """Around a call into the C++ readers of the file ``path``: text from the file
+    that is not UTF-8 reaches Python as a ``UnicodeDecodeError`` (of an error
+    message quoting it, or of a layer name); it becomes a ValueError naming the
+    file, those bytes escaped."""
     try:
         yield
     except UnicodeDecodeError as exc:
         if not isinstance(exc.object, (bytes, bytearray)):
             raise
-        text = bytes(exc.object).decode("utf-8", "surrogateescape")
-        raise ValueError(printable(text)) from None
+        text = printable(bytes(exc.object).decode("utf-8", "surrogateescape"))
+        if str(path) not in text:
+            text = f"{path}: text that is not UTF-8: '{text}'"
+        raise ValueError(text) from None

@@ -49,6 +49,7 @@ from tldse._util.io import (
     differences,
     output_lock,
     package_version,
+    parse_json,
     plain_name,
     read_text,
     remove_stale_temps,
@@ -546,14 +547,15 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     anything else)."""
     path = folder / "manifest.json"
     try:
-        data = json.loads(read_text(path, "dataset manifest"))
+        data = parse_json(read_text(path, "dataset manifest"), str(path))
     except FileNotFoundError:
         raise DatasetError(
             f"{folder}: no manifest.json (not a tldse dataset)"
         ) from None
-    except (ValueError, RecursionError) as exc:
-        msg = str(exc) if str(path) in str(exc) else f"{path}: not valid JSON ({exc})"
-        raise DatasetError(msg) from None
+    except json.JSONDecodeError as exc:
+        raise DatasetError(f"{path}: not valid JSON ({exc})") from None
+    except ValueError as exc:
+        raise DatasetError(str(exc)) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise DatasetError(f"{path}: not a tldse dataset manifest")
     spec = data.setdefault("spec", {})

@@ -544,10 +544,14 @@ def _parse_meta(
 ) -> tuple[Architecture, tuple[str, ...], Normalizer | None, dict[str, Any]]:
     """The checked architecture, feature names, normaliser and metadata of a
     model description (SurrogateError naming ``path`` and the field)."""
+    from tldse._util.io import parse_json
+
     try:
-        meta = json.loads(text)
-    except (ValueError, RecursionError) as exc:
+        meta = parse_json(text, str(path))
+    except json.JSONDecodeError as exc:
         raise SurrogateError(f"{path}: not valid JSON ({exc})") from None
+    except ValueError as exc:
+        raise SurrogateError(str(exc)) from None
     if not isinstance(meta, dict) or meta.get("format") != SAVE_FORMAT:
         raise SurrogateError(f"{path}: not a tldse surrogate")
     if meta.get("format_version") != SAVE_VERSION:

@@ -200,7 +200,7 @@ class Workload:
     @classmethod
     def read(cls, path: str | Path) -> Workload:
         """Reads a SCALE-Sim conv/GEMM topology or a tldse layer CSV."""
-        with utf8_errors():
+        with utf8_errors(path):
             names, table, _ = _core.read_topology(str(path))
         return cls.from_table(Path(path).stem, table, names)
 

@@ -154,7 +154,7 @@ def to_scalesim_topology(
 def read_scalesim_topology(path: str | Path) -> Workload:
     """Reads a SCALE-Sim conv or GEMM topology (the C++ reader behind
     ``Workload.read``); a tldse layer CSV is refused, so a mix-up is caught."""
-    with utf8_errors():
+    with utf8_errors(path):
         names, table, fmt = _core.read_topology(str(path))
     if not str(fmt).startswith("scalesim"):
         raise ValueError(f"{path}: a tldse layer CSV, not a SCALE-Sim topology")
