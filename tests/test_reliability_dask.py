@@ -20,6 +20,8 @@ from tldse.cli.main import main
 from tldse.search.dask import DaskUnavailableError, TLSFiles, connect, dask_executor
 from tldse.search.sweep import sweep
 
+SWEEP = ["sweep", "--space", "tiny", "--workload", "alexnet", "--quiet"]
+
 
 @pytest.fixture
 def not_dask() -> Iterator[str]:
@@ -63,20 +65,7 @@ def test_a_port_that_is_not_dask_is_a_clear_error(
     ):
         pass
     assert time.perf_counter() - t0 < 20
-    code = main(
-        [
-            "sweep",
-            "--space",
-            "tiny",
-            "--workload",
-            "alexnet",
-            "--scheduler",
-            not_dask,
-            "--out",
-            "unused",
-            "--quiet",
-        ]
-    )
+    code = main([*SWEEP, "--scheduler", not_dask, "--out", "unused"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1, err
     assert "did not answer as a Dask scheduler" in err
@@ -120,19 +109,7 @@ def test_tls_options_are_checked_before_connecting(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DASK_CONFIG", str(tmp_path))  # no TLS configuration here
-    code = main(
-        [
-            "sweep",
-            "--space",
-            "tiny",
-            "--workload",
-            "alexnet",
-            "--quiet",
-            "--out",
-            "o",
-            *argv,
-        ]
-    )
+    code = main([*SWEEP, "--out", "o", *argv])
     err = capsys.readouterr().err
     assert code == 2 and needle in err, err
 

@@ -258,3 +258,19 @@ def test_every_long_command_locks_its_output_folder(
     assert code == 2, err
     assert f"another {what} is writing here" in err
     assert sorted(p.name for p in out.iterdir()) == [".lock"]
+
+
+def test_a_command_that_fails_before_writing_leaves_no_folder(tmp_path: Path) -> None:
+    out = tmp_path / "new" / "out"
+    with pytest.raises(ValueError, match="bad input"), output_lock(out, "t"):
+        raise ValueError("bad input")
+    assert not (tmp_path / "new").exists()
+    out.mkdir(parents=True)  # a folder that was there stays, and so does work
+    with pytest.raises(ValueError), output_lock(out, "t"):
+        raise ValueError("bad input")
+    assert out.is_dir()
+    other = tmp_path / "other"
+    with pytest.raises(ValueError), output_lock(other, "t"):
+        (other / "result.csv").write_text("x")
+        raise ValueError("later")
+    assert (other / "result.csv").exists()

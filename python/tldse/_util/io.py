@@ -94,13 +94,16 @@ def output_lock(out: Path, what: str = "tldse") -> Iterator[None]:
     raises :class:`OutputLockedError` at once when another process holds it.
     ``what`` names the holder in the message (``"tldse sweep"``). Re-entrant
     within one process: a command that locks its folder may call a library
-    function that locks the same folder."""
+    function that locks the same folder. When the block fails having written
+    nothing, the folders that the lock created are removed again: a command that
+    stops on bad input leaves no trace."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows: no lock
         yield
         return
     out = Path(out)
+    created = [p for p in (out, *out.parents) if not p.exists()]
     out.mkdir(parents=True, exist_ok=True)
     key = str(out.resolve())
     with _held_guard:
@@ -128,6 +131,13 @@ def output_lock(out: Path, what: str = "tldse") -> Iterator[None]:
             _held[key] = 1
         try:
             yield
+        except BaseException:
+            if created and [p.name for p in out.iterdir()] == [".lock"]:
+                with contextlib.suppress(OSError):
+                    (out / ".lock").unlink()
+                    for folder in created:  # the deepest first
+                        folder.rmdir()
+            raise
         finally:
             with _held_guard:
                 del _held[key]
@@ -156,8 +166,8 @@ def plain_name(folder: Path, name: Any, field: str) -> Path:
 
 
 def parse_json(text: str, where: str) -> Any:
-    """JSON text with a key given twice in one object rejected (ValueError naming
-    ``where`` and the key), and nesting too deep for the parser a ValueError."""
+    """JSON text; text that is not JSON, nested too deeply for the parser, or with
+    a key given twice in one object is a ValueError naming ``where``."""
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -169,6 +179,8 @@ def parse_json(text: str, where: str) -> Any:
 
     try:
         return json.loads(text, object_pairs_hook=pairs)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{where}: not valid JSON ({exc})") from None
     except RecursionError:
         raise ValueError(f"{where}: not valid JSON (nested too deeply)") from None
 

@@ -40,6 +40,10 @@ SAVE_VERSION = 1
 MAX_WIDTH = 65_536
 MAX_DEPTH = 64
 MAX_PARAMETERS = 2**28  # 1 GiB of float32 weights
+#: Bounds on a saved normaliser: |means| and stds at most NORM_LIMIT, stds at least
+#: NORM_MIN_STD (``Normalizer.fit`` gives stds >= 1e-6; features and targets are logs).
+NORM_LIMIT = 1e6
+NORM_MIN_STD = 1e-6
 #: The most bytes ``model.pt`` may unpack to (the weights' limit and 16 MiB).
 MAX_WEIGHT_BYTES = 4 * MAX_PARAMETERS + 2**24
 ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -274,11 +278,11 @@ class Normalizer:
                     f"normalizer.{key}: expected {n} numbers, got {_short(v)}"
                 )
             a = np.asarray(v, dtype=np.float64)
-            if not np.isfinite(a).all() or (key.endswith("std") and (a <= 0).any()):
+            std = key.endswith("std")
+            lo, hi = (NORM_MIN_STD, NORM_LIMIT) if std else (-NORM_LIMIT, NORM_LIMIT)
+            if not (np.isfinite(a).all() and (a >= lo).all() and (a <= hi).all()):
                 raise SurrogateError(
-                    f"normalizer.{key}: NaN, infinite"
-                    + (" or non-positive" if key.endswith("std") else "")
-                    + " values"
+                    f"normalizer.{key}: values must be finite and in [{lo:g}, {hi:g}]"
                 )
             arrays.append(a.astype(np.float32))
         return cls(*arrays)
@@ -482,7 +486,10 @@ class Surrogate:
         try:
             net.load_state_dict(state)
         except (KeyError, RuntimeError) as exc:
-            raise SurrogateError(f"{pt_path}: weights do not fit: {exc}") from None
+            why = " ".join(str(exc).split())  # torch's message spans lines
+            raise SurrogateError(
+                f"{pt_path}: weights do not fit: {why[:400]}"
+            ) from None
         bad = [k for k, v in state.items() if not torch.isfinite(v).all()]
         if bad:
             raise SurrogateError(f"{pt_path}: NaN or infinite weights in {bad[0]}")
@@ -548,8 +555,6 @@ def _parse_meta(
 
     try:
         meta = parse_json(text, str(path))
-    except json.JSONDecodeError as exc:
-        raise SurrogateError(f"{path}: not valid JSON ({exc})") from None
     except ValueError as exc:
         raise SurrogateError(str(exc)) from None
     if not isinstance(meta, dict) or meta.get("format") != SAVE_FORMAT:

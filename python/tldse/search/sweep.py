@@ -472,7 +472,7 @@ def _prepare_dir(
     elif path.exists():
         try:
             old = json.loads(path.read_text())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             old = {}
         diff = differences(old, manifest)
         if diff:
