@@ -105,6 +105,7 @@ def test_dataset_overwrite_still_replaces_its_own_shards(dataset: Path) -> None:
     pd.testing.assert_frame_equal(load(dataset).frame, before)
 
 
+@pytest.mark.slow  # starts a second Python process
 def test_dataset_folder_is_locked(tmp_path: Path) -> None:
     out = tmp_path / "ds"
     with output_lock(out, "tldse test"), pytest.raises(OutputLockedError):

@@ -81,8 +81,8 @@ def _read(tmp_path: Path, name: str, text: str | bytes) -> tldse.DesignSpace:
         ),
         (
             "l.toml",
-            "params.pe_count = [256]\nparams.pe_aspect = { linear = [0.01, 1000], "
-            "step = 0.01 }",
+            "params.pe_count = { linear = [1, 200], step = 1 }\n"
+            "params.pe_aspect = { linear = [0.1, 10], num = 100 }",
             ["params.pe_count x params.pe_aspect", "10,000"],
         ),
     ],

@@ -17,13 +17,21 @@ from .readers import FOLDER_FILE, READERS, check, dataset_folder, model_folder
 
 CORPUS = Path(__file__).parent / "corpus"
 ENTRIES = sorted(p for p in CORPUS.glob("*/*") if p.is_file())
+#: Entries that take more than a second (PyYAML parses deep nesting slowly).
+SLOW = {"space/deep-nesting.yaml"}
+
+
+def _param(entry: Path) -> object:
+    name = f"{entry.parent.name}/{entry.name}"
+    marks = [pytest.mark.slow] if name in SLOW else []
+    return pytest.param(entry, id=name, marks=marks)
 
 
 def test_corpus_covers_every_reader() -> None:
     assert {p.parent.name for p in ENTRIES} == set(READERS)
 
 
-@pytest.mark.parametrize("entry", ENTRIES, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("entry", [_param(e) for e in ENTRIES])
 def test_corpus_entry_is_refused_cleanly(
     entry: Path, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
