@@ -55,7 +55,7 @@ def not_dask() -> Iterator[str]:
 
 @pytest.mark.slow
 def test_a_port_that_is_not_dask_is_a_clear_error(
-    not_dask: str, capsys: pytest.CaptureFixture[str]
+    not_dask: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # distributed read a length from the answer and tried to allocate 3 EiB
     t0 = time.perf_counter()
@@ -65,7 +65,7 @@ def test_a_port_that_is_not_dask_is_a_clear_error(
     ):
         pass
     assert time.perf_counter() - t0 < 20
-    code = main([*SWEEP, "--scheduler", not_dask, "--out", "unused"])
+    code = main([*SWEEP, "--scheduler", not_dask, "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1, err
     assert "did not answer as a Dask scheduler" in err

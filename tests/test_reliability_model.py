@@ -277,7 +277,15 @@ def test_cli_broken_model_is_one_line(
     folder, _ = _saved(tmp_path)
     (folder / "model.pt").write_bytes(b"")
     code = main(
-        ["transfer", "--model", str(folder), "--data", str(tmp_path), "--out", "x"]
+        [
+            "transfer",
+            "--model",
+            str(folder),
+            "--data",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "x"),
+        ]
     )
     err = capsys.readouterr().err
     assert code == 2
