@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
+from tldse._util.io import output_lock
 from tldse._util.table import Column, fit, needed_width, records, rich_table, select
 from tldse.workloads import names as zoo_names
 
@@ -331,3 +333,25 @@ def print_front(
         data=front.to_dict("records"),
         keys=list(front.columns),
     )
+
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def locks_out(what: str) -> Callable[[Handler], Handler]:
+    """A command handler that holds the lock of its ``--out`` folder while it runs
+    (:func:`tldse._util.io.output_lock`): a second command writing the same folder
+    stops at once with a message instead of mixing its files in."""
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        def run(args: argparse.Namespace) -> int:
+            out = getattr(args, "out", None)
+            if out is None:
+                return handler(args)
+            with output_lock(Path(out), what):
+                return handler(args)
+
+        return run
+
+    return wrap

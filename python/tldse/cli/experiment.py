@@ -15,6 +15,7 @@ from tldse.cli._common import (
     console,
     csv_list,
     int_list,
+    locks_out,
     show_help,
     torch_threads,
 )
@@ -26,6 +27,7 @@ _STRATEGIES = ("head", "last-k", "full")
 _TRANSFER_SIZES = ("quick", "medium", "full", "tiny")
 
 
+@locks_out("tldse experiment transfer")
 def cmd_experiment_transfer(args: argparse.Namespace) -> int:
     from tldse.experiments.transfer import experiment_config, merge, run_experiment
 
@@ -77,6 +79,7 @@ def cmd_experiment_transfer(args: argparse.Namespace) -> int:
     return 0
 
 
+@locks_out("tldse experiment search")
 def cmd_experiment_search(args: argparse.Namespace) -> int:
     from tldse.experiments.search import run_experiment
 

@@ -8,6 +8,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from tldse._util.io import output_lock
 from tldse._util.table import plural, select
 from tldse.cli._common import (
     CliError,
@@ -65,32 +66,33 @@ def cmd_explore(args: argparse.Namespace) -> int:
         f"the simulations made so far are kept in {out / 'simulations.jsonl'}; run "
         "the same command again to continue"
     )
-    res = explore(
-        space,
-        workloads,
-        weights=weights,
-        objectives=objectives,
-        constraints=[str(c) for c in constraints],
-        budget=budget,
-        method=args.method,
-        model=args.model,
-        out=out,
-        seed=args.seed,
-        granularity=args.granularity,
-        device=args.device,
-        fresh=args.fresh,
-        energy=args.energy_table,
-        mapper=args.mapper,
-        mapper_objective=args.mapper_objective,
-        threads=args.threads,
-        evaluator=args.evaluator,
-        evaluator_settings=evaluator_settings(args) if args.evaluator else None,
-        jobs=args.jobs,
-        timeout_s=args.timeout,
-        scheduler=args.scheduler,
-        progress=not args.quiet,
-        command=command.strip(),
-    )
+    with output_lock(out, "tldse explore"):
+        res = explore(
+            space,
+            workloads,
+            weights=weights,
+            objectives=objectives,
+            constraints=[str(c) for c in constraints],
+            budget=budget,
+            method=args.method,
+            model=args.model,
+            out=out,
+            seed=args.seed,
+            granularity=args.granularity,
+            device=args.device,
+            fresh=args.fresh,
+            energy=args.energy_table,
+            mapper=args.mapper,
+            mapper_objective=args.mapper_objective,
+            threads=args.threads,
+            evaluator=args.evaluator,
+            evaluator_settings=evaluator_settings(args) if args.evaluator else None,
+            jobs=args.jobs,
+            timeout_s=args.timeout,
+            scheduler=args.scheduler,
+            progress=not args.quiet,
+            command=command.strip(),
+        )
     args.interrupt_hint = None
     p = res.problem
     say(args).print(

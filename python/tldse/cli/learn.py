@@ -24,6 +24,7 @@ from tldse.cli._common import (
     default_out,
     errors,
     int_list,
+    locks_out,
     print_rows,
     say,
     torch_threads,
@@ -187,6 +188,7 @@ def _test_split(ds: Dataset, fraction: float, seed: int) -> tuple[Dataset, Datas
     return train.feasible(), test
 
 
+@locks_out("tldse train")
 def cmd_train(args: argparse.Namespace) -> int:
     from tldse.learn.dataset import load
     from tldse.learn.train import torch_threads as using_threads
@@ -260,6 +262,7 @@ def _train(
 # ---------------------------------------------------------------- transfer
 
 
+@locks_out("tldse transfer")
 def cmd_transfer(args: argparse.Namespace) -> int:
     import numpy as np
 

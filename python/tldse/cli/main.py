@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from tldse import __version__
+from tldse._util.text import printable
 from tldse.cli import (
     evaluators,
     experiment,
@@ -49,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str) -> None:
-    errors.print(f"tldse: error: {message}", style="red", markup=False)
+    errors.print(f"tldse: error: {printable(message)}", style="red", markup=False)
 
 
 def _show_warning(

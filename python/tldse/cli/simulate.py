@@ -22,6 +22,9 @@ from tldse.cli._common import (
 from tldse.sim import LAYER_COLUMNS, simulate
 from tldse.workloads.resolve import resolve_workload
 
+_TRUE = ("1", "true", "on", "yes")
+_FALSE = ("0", "false", "off", "no")
+
 
 def _accelerator(args: argparse.Namespace) -> Accelerator:
     given = [
@@ -52,7 +55,13 @@ def _accelerator(args: argparse.Namespace) -> Accelerator:
         if key == "dataflow":
             changes[key] = value.strip()
         elif key == "multicast":
-            changes[key] = value.strip().lower() in ("1", "true", "on", "yes")
+            flag = value.strip().lower()
+            if flag not in _TRUE + _FALSE:
+                raise CliError(
+                    f"--set multicast: expected one of {', '.join(_TRUE + _FALSE)}, "
+                    f"got {value!r}"
+                )
+            changes[key] = flag in _TRUE
         else:
             try:
                 num = float(value)

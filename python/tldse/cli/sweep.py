@@ -125,6 +125,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise ValueError("give --workers or --scheduler, not both")
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    tls_given = [args.tls_ca_file, args.tls_cert, args.tls_key]
+    if any(tls_given) and not (args.scheduler or "").startswith("tls://"):
+        raise ValueError("--tls-ca-file/--tls-cert/--tls-key need --scheduler tls://")
     if args.chunk_size < 1:
         raise ValueError(f"--chunk-size must be >= 1, got {args.chunk_size}")
     if args.top < 1:
@@ -156,11 +159,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     )
     args.interrupt_hint = lambda: _saved_chunks(out)
     if args.workers is not None or args.scheduler:
-        from tldse.search.dask import connect, dask_executor
+        from tldse.search.dask import TLSFiles, connect, dask_executor
 
         if args.workers is not None and args.threads is None:
             kwargs["threads"] = max(1, (os.cpu_count() or 1) // args.workers)
-        with connect(scheduler=args.scheduler, workers=args.workers) as client:
+        tls = (
+            TLSFiles(args.tls_ca_file, args.tls_cert, args.tls_key)
+            if args.tls_ca_file and args.tls_cert
+            else None
+        )
+        with connect(scheduler=args.scheduler, workers=args.workers, tls=tls) as client:
             result = sweep(space, wl, executor=dask_executor(client), **kwargs)
     else:
         result = sweep(space, wl, **kwargs)
@@ -255,7 +263,18 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--scheduler",
         metavar="ADDRESS",
-        help="run chunks on a Dask cluster, e.g. tcp://10.0.0.5:8786",
+        help="run chunks on a Dask cluster, e.g. tls://10.0.0.5:8786 with the "
+        "--tls-* files (plain tcp:// is unauthenticated: anyone who reaches the "
+        "port runs code; see docs/sweep.md)",
+    )
+    p.add_argument(
+        "--tls-ca-file", metavar="PEM", help="CA certificate of a tls:// scheduler"
+    )
+    p.add_argument("--tls-cert", metavar="PEM", help="this client's certificate")
+    p.add_argument(
+        "--tls-key",
+        metavar="PEM",
+        help="this client's private key (if not in --tls-cert)",
     )
     add_front_args(p, 20)
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -1025,7 +1025,7 @@ def merge(folders: Sequence[str | Path], out: str | Path) -> dict[str, Any]:
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out_dir / "results.json", _jsonable(merged))
-    (out_dir / "results.md").write_text(markdown(merged))
+    write_atomic(out_dir / "results.md", markdown(merged))
     parity: dict[str, Any] = {}
     for f in folders:
         path = Path(f) / "parity.json"

@@ -19,6 +19,8 @@ import itertools
 import json
 import shutil
 import time
+import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -571,7 +573,7 @@ def _prepare_dir(
     elif path.exists():
         try:
             old = json.loads(path.read_text())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             old = {}
         diff = differences(old, manifest)
         if diff:
@@ -602,10 +604,11 @@ def _load_chunk(
     if not path.exists() or (save_all and not _part_path(out, number).exists()):
         return None
     try:
-        with np.load(path) as data:
+        # our own handle: np.load leaks its file when the zip is damaged
+        with open(path, "rb") as f, np.load(f) as data:
             res = ChunkResult.from_arrays(data)
-    except (OSError, ValueError, KeyError):
-        return None  # unreadable: evaluate the chunk again
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error):
+        return None  # truncated, empty or corrupt: evaluate the chunk again
     if (res.start, res.stop) != (lo, hi):
         return None
     return res
