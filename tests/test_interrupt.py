@@ -113,7 +113,7 @@ def test_explore(tmp_path: Path) -> None:
     out = tmp_path / "e"
     log = out / "simulations.jsonl"
     rc, err = _interrupt(
-        ["explore", "--out", str(out)],
+        ["explore", "--method", "surrogate", "--out", str(out)],
         tmp_path,
         "surrogate of",
         then=lambda: log.exists() and log.read_text().count("\n") > 1,
