@@ -118,7 +118,7 @@ def test_explore(tmp_path: Path) -> None:
         "surrogate of",
         then=lambda: log.exists() and log.read_text().count("\n") > 1,
     )
-    _check(rc, err, f"kept in {log}", "run the same command again")
+    _check(rc, err, f"kept in {log}", "run the same command again")  # the file
     assert len(log.read_text().splitlines()) > 1  # header + simulations
 
 

@@ -62,10 +62,18 @@ def cmd_explore(args: argparse.Namespace) -> int:
         f"{budget or f'min({DEFAULT_BUDGET:,}, space)'}) -> {out}",
         markup=False,
     )
-    args.interrupt_hint = (
-        f"the simulations made so far are kept in {out / 'simulations.jsonl'}; run "
-        "the same command again to continue"
-    )
+    def hint() -> str:
+        kept = [out / n for n in ("simulations.jsonl", "evaluations.sqlite")]
+        kept = [p for p in kept if p.exists()]
+        if not kept:
+            return "nothing was saved yet; run the same command again"
+        return (
+            f"the evaluations made so far are kept in "
+            f"{' and '.join(str(p) for p in kept)}; run the same command again to "
+            "continue"
+        )
+
+    args.interrupt_hint = hint
     with output_lock(out, "tldse explore"):
         res = explore(
             space,
