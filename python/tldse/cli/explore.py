@@ -62,6 +62,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
         f"{budget or f'min({DEFAULT_BUDGET:,}, space)'}) -> {out}",
         markup=False,
     )
+
     def hint() -> str:
         kept = [out / n for n in ("simulations.jsonl", "evaluations.sqlite")]
         kept = [p for p in kept if p.exists()]
