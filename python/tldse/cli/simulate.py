@@ -8,19 +8,22 @@ import json
 import sys
 from typing import Any
 
-from rich.markup import escape
-from rich.table import Table
-
+from tldse._util.table import records, select
 from tldse.arch import Accelerator, presets
 from tldse.cli._common import (
     CliError,
     add_energy_arg,
+    add_format_args,
     add_mapper_args,
     add_workload_arg,
     console,
+    print_rows,
 )
-from tldse.sim import SimulationReport, simulate
+from tldse.sim import LAYER_COLUMNS, simulate
 from tldse.workloads.resolve import resolve_workload
+
+_TRUE = ("1", "true", "on", "yes")
+_FALSE = ("0", "false", "off", "no")
 
 
 def _accelerator(args: argparse.Namespace) -> Accelerator:
@@ -52,7 +55,13 @@ def _accelerator(args: argparse.Namespace) -> Accelerator:
         if key == "dataflow":
             changes[key] = value.strip()
         elif key == "multicast":
-            changes[key] = value.strip().lower() in ("1", "true", "on", "yes")
+            flag = value.strip().lower()
+            if flag not in _TRUE + _FALSE:
+                raise CliError(
+                    f"--set multicast: expected one of {', '.join(_TRUE + _FALSE)}, "
+                    f"got {value!r}"
+                )
+            changes[key] = flag in _TRUE
         else:
             try:
                 num = float(value)
@@ -68,43 +77,6 @@ def _accelerator(args: argparse.Namespace) -> Accelerator:
     return acc
 
 
-def _print_report(rep: SimulationReport) -> None:
-    a = rep.accelerator
-    console.print(
-        f"[bold]{escape(rep.workload)}[/] on {a.pe_rows}x{a.pe_cols} {a.dataflow}, "
-        f"GLB {a.glb_bytes / 1024:g} KiB, DRAM {a.dram_bw_bytes_per_cycle:g} B/cycle, "
-        f"{a.clock_mhz:g} MHz, energy table {escape(rep.energy_table)}, "
-        f"area {rep.area_um2 / 1e6:.3f} mm^2"
-    )
-    t = Table(show_lines=False)
-    for col in ("layer", "count", "MACs", "compute cyc", "stall cyc", "latency cyc",
-                "util", "energy uJ", "DRAM rd", "DRAM wr", "status"):  # fmt: skip
-        t.add_column(col, justify="left" if col in ("layer", "status") else "right")
-    for layer in rep.layers:
-        m, acc = layer.metrics, layer.accesses
-        t.add_row(
-            escape(layer.name),
-            str(layer.count),
-            f"{m['macs']:,.0f}",
-            f"{m['compute_cycles']:,.0f}",
-            f"{m['stall_cycles']:,.0f}",
-            f"{m['latency_cycles']:,.0f}",
-            f"{m['utilization']:.3f}",
-            f"{m['energy_pj'] / 1e6:,.2f}",
-            f"{acc['dram_reads']:,.0f}",
-            f"{acc['dram_writes']:,.0f}",
-            layer.status,
-        )
-    console.print(t)
-    if rep.ok:
-        console.print(
-            f"total: {rep.latency_cycles:,.0f} cycles = {rep.latency_s * 1e3:.3f} ms, "
-            f"{rep.energy_pj / 1e6:,.1f} uJ, {rep.total('macs'):,.0f} MACs"
-        )
-    else:
-        console.print("[yellow]some layers are infeasible on this design (status)[/]")
-
-
 def cmd_simulate(args: argparse.Namespace) -> int:
     wl = resolve_workload(args.workload, args.batch)
     acc = _accelerator(args)
@@ -115,28 +87,25 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         mapper_objective=args.mapper_objective,
         mapper=args.mapper,
     )
+    rows = rep.rows()
+    if args.format == "json":
+        keys = list(rows[0]) if rows else []
+        if args.columns:
+            keys = [c.key for c in select(LAYER_COLUMNS, args.columns, keys)]
+        doc = {
+            "workload": rep.workload,
+            "accelerator": {k: getattr(acc, k) for k in acc.__dataclass_fields__},
+            "energy_table": rep.energy_table,
+            "area_um2": rep.area_um2,
+            "layers": records(keys, rows),
+        }
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return 0
+    head, totals = rep.headline().split("\n", 1)
+    print_rows(args, LAYER_COLUMNS, rows, head=head)
     if args.format == "table":
-        _print_report(rep)
-    else:
-        df = rep.to_pandas()
-        if args.format == "csv":
-            sys.stdout.write(df.to_csv(index=False))
-        else:
-            sys.stdout.write(
-                json.dumps(
-                    {
-                        "workload": rep.workload,
-                        "accelerator": {
-                            k: getattr(acc, k) for k in acc.__dataclass_fields__
-                        },
-                        "energy_table": rep.energy_table,
-                        "area_um2": rep.area_um2,
-                        "layers": df.to_dict(orient="records"),
-                    },
-                    indent=2,
-                )
-                + "\n"
-            )
+        style = "" if rep.ok else "yellow"
+        console.print(totals, style=style, markup=False)
     return 0
 
 
@@ -219,7 +188,7 @@ def register(subparsers: Any) -> None:
     )
     add_workload_arg(p, "resnet50")
     _add_arch_args(p)
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    add_format_args(p, "one row per layer")
     add_mapper_args(p)
     p.set_defaults(func=cmd_simulate)
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from tldse._util.io import write_atomic, write_json_atomic
 from tldse._util.progress import note
+from tldse._util.table import plural
 from tldse.arch import EnergyTable, energy_from_spec
 from tldse.exploration.baselines import exhaustive_search, nsga2_search, random_search
 from tldse.exploration.problem import (
@@ -295,7 +296,8 @@ def explore(
             path.unlink(missing_ok=True)
         problem.cache = SimulationCache(path, problem)
         if len(problem.cache):
-            note(progress, f"reusing {len(problem.cache):,} simulations from {path}")
+            n_kept = plural(len(problem.cache), "simulation")
+            note(progress, f"reusing {n_kept} from {path}")
     cfg = PrunedConfig(granularity=granularity, device=device, pretrained=pretrained)
     res = run_method(
         method, problem, b, seed=seed, model=surrogate, config=cfg, progress=progress
@@ -343,12 +345,17 @@ def per_layer(res: SearchResult, index: int) -> pd.DataFrame:
                 "status": np.array(STATUS_NAMES, dtype=object)[status],
             }
         )
-        tot_l = float(np.nansum(lat * counts))
-        tot_e = float(np.nansum(en * counts))
-        df["latency_share"] = lat * counts / tot_l if tot_l else np.nan
-        df["energy_share"] = en * counts / tot_e if tot_e else np.nan
-        frames.append(df)
+        frames.append(_with_shares(df))
     return pd.concat(frames, ignore_index=True)
+
+
+def _with_shares(df: pd.DataFrame) -> pd.DataFrame:
+    """Adds each layer's share (count included) of the latency and energy."""
+    for name in ("latency", "energy"):
+        part = df[f"{name}_cycles" if name == "latency" else "energy_pj"] * df["count"]
+        total = float(np.nansum(part))
+        df[f"{name}_share"] = part / total if total else np.nan
+    return df
 
 
 def _per_layer_evaluator(res: SearchResult, index: int) -> pd.DataFrame:
@@ -386,18 +393,14 @@ def _per_layer_evaluator(res: SearchResult, index: int) -> pd.DataFrame:
                 "message": batch.message[0][where],
             }
         )
-        tot_l = float(np.nansum(lat * counts))
-        tot_e = float(np.nansum(en * counts))
-        df["latency_share"] = lat * counts / tot_l if tot_l else np.nan
-        df["energy_share"] = en * counts / tot_e if tot_e else np.nan
-        frames.append(df)
+        frames.append(_with_shares(df))
     return pd.concat(frames, ignore_index=True)
 
 
 def parity(res: SearchResult) -> dict[str, Any] | None:
     """Out-of-sample errors of the surrogate: each design's prediction made
-    before it was simulated vs its simulated latency / energy (weighted sums
-    over workloads)."""
+    before it was evaluated vs its evaluated latency / energy (weighted sums
+    over workloads; energy only where the evaluator reports it)."""
     if res.predictions is None or not len(res.predictions):
         return None
     from tldse.learn.metrics import kendall_tau
@@ -410,9 +413,14 @@ def parity(res: SearchResult) -> dict[str, Any] | None:
     rows = np.array([pos[int(k)] for k in pred[:, 0]])
     lat_t = res.metrics[rows, METRIC_INDEX["latency_cycles"]]
     en_t = res.metrics[rows, METRIC_INDEX["energy_uj"]] * 1e6
-    ok = np.isfinite(lat_t) & np.isfinite(en_t)
+    targets = [("latency", lat_p, lat_t)]
+    if "energy_uj" in res.problem.available_metrics():
+        targets.append(("energy", en_p, en_t))
+    ok = np.isfinite(lat_t)
+    for _, _, t_ in targets:
+        ok &= np.isfinite(t_)
     out: dict[str, Any] = {"n": int(ok.sum())}
-    for name, p_, t_ in (("latency", lat_p, lat_t), ("energy", en_p, en_t)):
+    for name, p_, t_ in targets:
         pp, tt = p_[ok], t_[ok]
         ape = np.abs(pp - tt) / tt
         out[name] = {

@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tldse import _core
+from tldse._util.text import utf8_errors
 
 LayerKind = Literal["conv", "dwconv", "gemm"]
 KINDS: tuple[LayerKind, ...] = ("conv", "dwconv", "gemm")
@@ -199,7 +200,8 @@ class Workload:
     @classmethod
     def read(cls, path: str | Path) -> Workload:
         """Reads a SCALE-Sim conv/GEMM topology or a tldse layer CSV."""
-        names, table, _ = _core.read_topology(str(path))
+        with utf8_errors(path):
+            names, table, _ = _core.read_topology(str(path))
         return cls.from_table(Path(path).stem, table, names)
 
 
