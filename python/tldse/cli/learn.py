@@ -39,7 +39,7 @@ LOSSES = ("mse", "huber", "l1")
 SCHEDULES = ("cosine", "plateau", "constant")
 WEIGHTINGS = ("fixed", "uncertainty")
 STRATEGIES = ("head", "last-k", "full")
-PRETRAIN_SIZES = ("quick", "full")
+PRETRAIN_SIZES = ("quick", "full", "tiny")
 
 
 def _key_values(items: Sequence[str] | None, what: str) -> dict[str, float]:
@@ -532,7 +532,7 @@ def register(subparsers: Any) -> None:
         choices=PRETRAIN_SIZES,
         default="quick",
         help="quick (default): 200,000 rows, 3 members (a few CPU-minutes); "
-        "full: 1,000,000 rows",
+        "full: 1,000,000 rows; tiny: 3,000 rows (seconds, a smoke test)",
     )
     pr.add_argument("--rebuild", action="store_true", help="build it again")
     pr.add_argument(
