@@ -4,6 +4,8 @@ cache and the choice among transfer candidates. Tiny, seeded, CPU."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 import torch
@@ -75,10 +77,17 @@ def test_feature_groups_names_and_values(grid: Pairs):
         FeatureSet(("pair", "nope"))
 
 
-def test_zero_output_model_is_its_reference(grid: Pairs):
+def _zero_output_model(
+    grid: Pairs, width: int
+) -> tuple[FeatureSet, Surrogate, Any, Any]:
+    """A zero-initialised model of log(tldse / prior) and its rows."""
     fs = FeatureSet(("pair", "prior"))
     m = Surrogate.create(
-        fs.names, ("latency", "energy"), hidden=(16,), head_hidden=(), zero_output=True
+        fs.names,
+        ("latency", "energy"),
+        hidden=(width,),
+        head_hidden=(),
+        zero_output=True,
     )
     x = fs.compute(grid)
     y = log_ratio_targets(
@@ -89,6 +98,11 @@ def test_zero_output_model_is_its_reference(grid: Pairs):
         reference_values(grid, "prior"),
         ("latency", "energy"),
     )
+    return fs, m, x, y
+
+
+def test_zero_output_model_is_its_reference(grid: Pairs):
+    fs, m, x, y = _zero_output_model(grid, 16)
     # uncentred targets: a zero output is a zero log-ratio, whatever y's mean
     fit(
         m,
@@ -191,19 +205,7 @@ def test_transfer_picks_the_reference_times_a_constant(grid: Pairs):
 
 
 def test_head_subset_keeps_the_pretrained_latency_head(grid: Pairs):
-    fs = FeatureSet(("pair", "prior"))
-    m = Surrogate.create(
-        fs.names, ("latency", "energy"), hidden=(8,), head_hidden=(), zero_output=True
-    )
-    x = fs.compute(grid)
-    y = log_ratio_targets(
-        {
-            "latency": grid.analytical["latency_cycles"],
-            "energy": grid.analytical["energy_pj"],
-        },
-        reference_values(grid, "prior"),
-        ("latency", "energy"),
-    )
+    fs, m, x, y = _zero_output_model(grid, 8)
     fit(m, x, y, TrainConfig(epochs=3, center_targets=False, weighting="fixed"))
     pre = FidelityModel(fs, "prior", ("latency", "energy"), [m])
     zs = fit_candidate(

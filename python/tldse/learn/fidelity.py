@@ -205,18 +205,24 @@ class Pairs:
         from tldse.arch import energy_table
 
         table = energy_table(self.energy)
+
+        def grid(cfg: Array, lay: Array) -> dict[str, Any]:
+            return dict(
+                _core.evaluate(
+                    cfg,
+                    lay,
+                    table,
+                    self._threads(),
+                    False,
+                    self.mapper_objective,
+                    self.mapper,
+                    extended=True,
+                )
+            )
+
         if self.tables is not None:
             cfg, lay = self.tables
-            raw = _core.evaluate(
-                cfg,
-                lay,
-                table,
-                self._threads(),
-                False,
-                self.mapper_objective,
-                self.mapper,
-                extended=True,
-            )
+            raw = grid(cfg, lay)
             return {
                 str(k): np.asarray(v, dtype=np.float64).reshape(-1)
                 if np.ndim(v) == 2
@@ -233,16 +239,7 @@ class Pairs:
             sel = (cinv >= lo) & (cinv < lo + chunk)
             if not sel.any():
                 continue
-            raw = _core.evaluate(
-                ucfg[lo : lo + chunk],
-                ulay,
-                table,
-                self._threads(),
-                False,
-                self.mapper_objective,
-                self.mapper,
-                extended=True,
-            )
+            raw = grid(ucfg[lo : lo + chunk], ulay)
             rows, cols = cinv[sel] - lo, linv[sel]
             for k, v in raw.items():
                 a = np.asarray(v, dtype=np.float64)
