@@ -203,7 +203,11 @@ TEST_CASE(arch_from_row) {
     CHECK(infeasible("glb_bw_bytes_per_cycle", 0));
     CHECK(infeasible("clock_mhz", 0));
     // default bits 8 + 8 + 32 = 48 -> rf_bytes 6 is the smallest feasible
-    CHECK(infeasible("rf_bytes", 5.99));
+    CHECK(infeasible("rf_bytes", 5));
+    double fractional[kConfigWidth];
+    base.to_row(fractional);
+    fractional[config_col("rf_bytes")] = 5.99;  // byte counts are whole numbers
+    CHECK_THROWS(Arch::from_row(fractional), "rf_bytes");
     CHECK(!infeasible("rf_bytes", 6));
     Arch part = base;
     part.glb_bytes = 300;

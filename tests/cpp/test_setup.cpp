@@ -38,19 +38,24 @@ TEST_CASE(set_arch_field_every_field) {
     CHECK_EQ(a.pe_rows, 12);
     set_arch_field(a, "pe_cols", "14");
     CHECK_EQ(a.pe_cols, 14);
-    const char* bytes[] = {"rf_bytes",        "rf_input_bytes",  "rf_weight_bytes",
-                           "rf_output_bytes", "glb_bytes",       "glb_input_bytes",
-                           "glb_weight_bytes", "glb_output_bytes", "dram_bw_bytes_per_cycle",
-                           "glb_bw_bytes_per_cycle", "clock_mhz"};
-    double v = 1.5;
-    for (const char* f : bytes) {
+    // Byte counts take whole numbers, bandwidths and the clock any number.
+    const char* fields[] = {"rf_bytes",        "rf_input_bytes",  "rf_weight_bytes",
+                            "rf_output_bytes", "glb_bytes",       "glb_input_bytes",
+                            "glb_weight_bytes", "glb_output_bytes", "dram_bw_bytes_per_cycle",
+                            "glb_bw_bytes_per_cycle", "clock_mhz"};
+    double v = 1;
+    for (const char* f : fields) {
         SECTION(f);
-        set_arch_field(a, f, std::to_string(v));
+        const bool whole = std::string(f).find("_bytes") != std::string::npos &&
+                           std::string(f).find("per_cycle") == std::string::npos;
+        const double x = whole ? v : v + 0.5;
+        set_arch_field(a, f, std::to_string(x));
         double row[kConfigWidth];
         a.to_row(row);
         int col = 0;
         while (std::string(kConfigColumns[static_cast<std::size_t>(col)]) != f) ++col;
-        CHECK_EQ(row[col], v);
+        CHECK_EQ(row[col], x);
+        if (whole) CHECK_THROWS(set_arch_field(a, f, "1.5"), f, "whole");
         CHECK_THROWS(set_arch_field(a, f, "-1"), f);
         CHECK_THROWS(set_arch_field(a, f, "lots"), f);
         v += 1;
