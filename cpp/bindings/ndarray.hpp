@@ -44,9 +44,8 @@ std::vector<std::int64_t> to_int_table(const CArray<double>& a, std::int64_t row
         for (std::size_t j = 0; j < W; ++j) {
             const double v = p[static_cast<std::size_t>(i) * W + j];
             if (!std::isfinite(v) || v != std::floor(v) || std::fabs(v) >= 9.0e15) {
-                throw std::invalid_argument(std::string(name) + " row " + std::to_string(i) +
-                                            ": " + columns[j] +
-                                            " must be a finite whole number, got " +
+                throw std::invalid_argument(std::string(name) + " row " + std::to_string(i) + ": " +
+                                            columns[j] + " must be a finite whole number, got " +
                                             std::to_string(v));
             }
             out[static_cast<std::size_t>(i) * W + j] = static_cast<std::int64_t>(v);

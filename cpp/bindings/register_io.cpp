@@ -20,8 +20,8 @@ py::array_t<double> arch_row(const Arch& a) {
 
 // (names, int64 layer table) for a list of named layers.
 py::tuple layer_table(const std::vector<NamedLayer>& layers) {
-    py::array_t<std::int64_t> table({static_cast<py::ssize_t>(layers.size()),
-                                     static_cast<py::ssize_t>(kLayerWidth)});
+    py::array_t<std::int64_t> table(
+        {static_cast<py::ssize_t>(layers.size()), static_cast<py::ssize_t>(kLayerWidth)});
     py::list names;
     for (std::size_t i = 0; i < layers.size(); ++i) {
         layers[i].layer.to_row(table.mutable_data() + i * kLayerWidth);
@@ -46,7 +46,8 @@ void register_io(py::module_& m) {
         py::arg("path"),
         "Reads a SCALE-Sim conv/GEMM topology or a tldse layer CSV -> (names, table, format).");
     m.def(
-        "read_scalesim_config", [](const std::string& path) { return arch_row(read_scalesim_config(path)); },
+        "read_scalesim_config",
+        [](const std::string& path) { return arch_row(read_scalesim_config(path)); },
         py::arg("path"), "Reads a SCALE-Sim .cfg into one config-table row.");
     m.def(
         "read_arch_file",

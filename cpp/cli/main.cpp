@@ -145,19 +145,32 @@ int run(int argc, char** argv) {
         if (a == "-h" || a == "--help") {
             std::cout << usage();
             return 0;
-        } else if (a == "--topology") once(i, a, topology);
-        else if (a == "--workload") once(i, a, workload);
-        else if (a == "--batch") once(i, a, batch_text);
-        else if (a == "--preset") once(i, a, preset);
-        else if (a == "--config") once(i, a, config);
-        else if (a == "--arch") once(i, a, arch_file);
-        else if (a == "--set") sets.push_back(value(i, a));
-        else if (a == "--energy-table") energy = value(i, a);
-        else if (a == "--format") format = value(i, a);
-        else if (a == "--objective") once(i, a, objective);
-        else if (a == "--mapper") once(i, a, mapper);
-        else if (a == "--list-presets") want_presets = true;
-        else if (a == "--list-workloads") want_workloads = true;
+        } else if (a == "--topology")
+            once(i, a, topology);
+        else if (a == "--workload")
+            once(i, a, workload);
+        else if (a == "--batch")
+            once(i, a, batch_text);
+        else if (a == "--preset")
+            once(i, a, preset);
+        else if (a == "--config")
+            once(i, a, config);
+        else if (a == "--arch")
+            once(i, a, arch_file);
+        else if (a == "--set")
+            sets.push_back(value(i, a));
+        else if (a == "--energy-table")
+            energy = value(i, a);
+        else if (a == "--format")
+            format = value(i, a);
+        else if (a == "--objective")
+            once(i, a, objective);
+        else if (a == "--mapper")
+            once(i, a, mapper);
+        else if (a == "--list-presets")
+            want_presets = true;
+        else if (a == "--list-workloads")
+            want_workloads = true;
         else {
             throw std::invalid_argument("unknown argument '" + tldse::printable(a) +
                                         "' (see --help)");
@@ -183,8 +196,8 @@ int run(int argc, char** argv) {
         bases += std::string(n_bases++ ? " and " : "") + flag;
     }
     if (n_bases > 1) {
-        throw std::invalid_argument("give at most one of --preset, --config, --arch (got " +
-                                    bases + ")");
+        throw std::invalid_argument("give at most one of --preset, --config, --arch (got " + bases +
+                                    ")");
     }
     if (format != "table" && format != "csv" && format != "json") {
         throw std::invalid_argument("--format must be table, csv or json, got '" +
@@ -245,16 +258,19 @@ int run(int argc, char** argv) {
         }
     }
 
-    const tldse::Report report =
-        tldse::make_report(arch, table, layers, mapper_opts,
-                           workload.empty() ? topology : workload, preset_name);
-    if (format == "csv") tldse::write_csv(std::cout, report);
-    else if (format == "json") tldse::write_json(std::cout, report);
-    else tldse::write_table(std::cout, report);
+    const tldse::Report report = tldse::make_report(
+        arch, table, layers, mapper_opts, workload.empty() ? topology : workload, preset_name);
+    if (format == "csv")
+        tldse::write_csv(std::cout, report);
+    else if (format == "json")
+        tldse::write_json(std::cout, report);
+    else
+        tldse::write_table(std::cout, report);
     if (!report.all_ok()) {  // how many layers failed, by status
         std::map<std::string, int> failed;
         for (const auto& row : report.rows) {
-            if (row.result.status != tldse::Status::ok) ++failed[tldse::status_name(row.result.status)];
+            if (row.result.status != tldse::Status::ok)
+                ++failed[tldse::status_name(row.result.status)];
         }
         std::string what;
         for (const auto& [name, n] : failed) {

@@ -38,14 +38,14 @@ EnergyTable EnergyTable::by_name(const std::string& name) {
 }
 
 void EnergyTable::set(const std::string& key, double v) {
-#define TLDSE_ENERGY_SET(field, def, lo, doc)                                              \
-    if (key == #field) {                                                                   \
-        if (!std::isfinite(v) || v < 0) {                                                  \
-            throw std::invalid_argument(key + " must be a finite number >= 0");            \
-        }                                                                                  \
-        if (v < (lo)) throw std::invalid_argument(key + " must be > 0");                   \
-        field = v;                                                                         \
-        return;                                                                            \
+#define TLDSE_ENERGY_SET(field, def, lo, doc)                                   \
+    if (key == #field) {                                                        \
+        if (!std::isfinite(v) || v < 0) {                                       \
+            throw std::invalid_argument(key + " must be a finite number >= 0"); \
+        }                                                                       \
+        if (v < (lo)) throw std::invalid_argument(key + " must be > 0");        \
+        field = v;                                                              \
+        return;                                                                 \
     }
     TLDSE_ENERGY_FIELDS(TLDSE_ENERGY_SET)
 #undef TLDSE_ENERGY_SET
@@ -81,7 +81,8 @@ EnergyTable EnergyTable::from_file(const std::string& path) {
         try {
             t.set(kv.key, v);
         } catch (const std::invalid_argument& e) {
-            throw std::invalid_argument(printable(path + ":" + std::to_string(kv.line) + ": " + e.what()));
+            throw std::invalid_argument(
+                printable(path + ":" + std::to_string(kv.line) + ": " + e.what()));
         }
     }
     try {

@@ -4,8 +4,8 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -20,9 +20,9 @@ std::string printable(const std::string& s) {
     std::size_t i = 0;
     while (i < s.size()) {
         const auto c = static_cast<unsigned char>(s[i]);
-        const std::size_t len = c < 0x80 ? 1
-                                : (c >> 5) == 0x6 ? 2
-                                : (c >> 4) == 0xE ? 3
+        const std::size_t len = c < 0x80           ? 1
+                                : (c >> 5) == 0x6  ? 2
+                                : (c >> 4) == 0xE  ? 3
                                 : (c >> 3) == 0x1E ? 4
                                                    : 0;
         bool ok = len > 0 && i + len <= s.size() && (len > 1 || c >= 0x20 || c == '\t');
@@ -171,8 +171,9 @@ std::int64_t parse_int(const std::string& text, const std::string& file, int lin
         fail(file, line, "field '" + field + "': value '" + t + "' does not fit in 31 bits");
     }
     if (v < lo) {
-        fail(file, line, "field '" + field + "': must be >= " + std::to_string(lo) + ", got " +
-                             std::to_string(v));
+        fail(file, line,
+             "field '" + field + "': must be >= " + std::to_string(lo) + ", got " +
+                 std::to_string(v));
     }
     return v;
 }
@@ -211,12 +212,14 @@ std::vector<NamedLayer> read_topology(const std::string& path, TopologyFormat* f
     if (fmt == TopologyFormat::tldse) {
         for (std::size_t i = 0; i < h.size(); ++i) {
             if (h[i] != "name" && h[i] != "kind" &&
-                std::find(kLayerColumns.begin(), kLayerColumns.end(), h[i]) == kLayerColumns.end()) {
+                std::find(kLayerColumns.begin(), kLayerColumns.end(), h[i]) ==
+                    kLayerColumns.end()) {
                 std::string valid = "name, kind";
                 for (std::size_t j = 1; j < kLayerColumns.size(); ++j) {
                     valid += std::string(", ") + kLayerColumns[j];
                 }
-                fail(path, header_line, "unknown column '" + header[i] + "' (valid: " + valid + ")");
+                fail(path, header_line,
+                     "unknown column '" + header[i] + "' (valid: " + valid + ")");
             }
         }
     }
@@ -229,9 +232,9 @@ std::vector<NamedLayer> read_topology(const std::string& path, TopologyFormat* f
         NamedLayer nl;
         if (fmt == TopologyFormat::scalesim_conv) {
             if (f.size() < 8) {
-                fail(path, line_no, "field '" + header[f.size()] +
-                                        "' is missing (8 fields expected, got " +
-                                        std::to_string(f.size()) + ")");
+                fail(path, line_no,
+                     "field '" + header[f.size()] + "' is missing (8 fields expected, got " +
+                         std::to_string(f.size()) + ")");
             }
             nl.name = printable(f[0]);
             const auto ih = parse_int(f[1], path, line_no, header[1]);
@@ -242,12 +245,14 @@ std::vector<NamedLayer> read_topology(const std::string& path, TopologyFormat* f
             const auto nf = parse_int(f[6], path, line_no, header[6]);
             const auto st = parse_int(f[7], path, line_no, header[7]);
             if (fh > ih) {
-                fail(path, line_no, "field '" + header[3] + "' (" + std::to_string(fh) +
-                                        ") exceeds '" + header[1] + "' (" + std::to_string(ih) + ")");
+                fail(path, line_no,
+                     "field '" + header[3] + "' (" + std::to_string(fh) + ") exceeds '" +
+                         header[1] + "' (" + std::to_string(ih) + ")");
             }
             if (fw > iw) {
-                fail(path, line_no, "field '" + header[4] + "' (" + std::to_string(fw) +
-                                        ") exceeds '" + header[2] + "' (" + std::to_string(iw) + ")");
+                fail(path, line_no,
+                     "field '" + header[4] + "' (" + std::to_string(fw) + ") exceeds '" +
+                         header[2] + "' (" + std::to_string(iw) + ")");
             }
             Layer& l = nl.layer;
             l.kind = LayerKind::conv;
@@ -261,9 +266,10 @@ std::vector<NamedLayer> read_topology(const std::string& path, TopologyFormat* f
         } else if (fmt == TopologyFormat::scalesim_gemm) {
             if (f.size() < 4) {
                 static const char* names[4] = {"Layer", "M", "N", "K"};
-                fail(path, line_no, std::string("field '") + names[f.size()] +
-                                        "' is missing (4 fields expected: Layer, M, N, K; got " +
-                                        std::to_string(f.size()) + ")");
+                fail(path, line_no,
+                     std::string("field '") + names[f.size()] +
+                         "' is missing (4 fields expected: Layer, M, N, K; got " +
+                         std::to_string(f.size()) + ")");
             }
             nl.name = printable(f[0]);
             const auto m = parse_int(f[1], path, line_no, "M");
@@ -276,8 +282,9 @@ std::vector<NamedLayer> read_topology(const std::string& path, TopologyFormat* f
             l.to_row(row);  // defaults
             bool have_kind = false;
             if (f.size() > h.size()) {
-                fail(path, line_no, std::to_string(f.size()) + " fields but the header names " +
-                                        std::to_string(h.size()) + " columns");
+                fail(path, line_no,
+                     std::to_string(f.size()) + " fields but the header names " +
+                         std::to_string(h.size()) + " columns");
             }
             for (std::size_t i = 0; i < h.size(); ++i) {
                 const std::string& col = h[i];
@@ -288,10 +295,15 @@ std::vector<NamedLayer> read_topology(const std::string& path, TopologyFormat* f
                 }
                 if (col == "kind") {
                     const std::string v = lower(val);
-                    if (v == "conv") row[0] = 0;
-                    else if (v == "dwconv") row[0] = 1;
-                    else if (v == "gemm") row[0] = 2;
-                    else fail(path, line_no, "field 'kind': expected conv, dwconv or gemm, got '" + val + "'");
+                    if (v == "conv")
+                        row[0] = 0;
+                    else if (v == "dwconv")
+                        row[0] = 1;
+                    else if (v == "gemm")
+                        row[0] = 2;
+                    else
+                        fail(path, line_no,
+                             "field 'kind': expected conv, dwconv or gemm, got '" + val + "'");
                     have_kind = true;
                     continue;
                 }
@@ -301,7 +313,8 @@ std::vector<NamedLayer> read_topology(const std::string& path, TopologyFormat* f
                 }
                 if (val.empty()) continue;
                 const bool zero_ok = col == "pad_h" || col == "pad_w";
-                row[it - kLayerColumns.begin()] = parse_int(val, path, line_no, col, zero_ok ? 0 : 1);
+                row[it - kLayerColumns.begin()] =
+                    parse_int(val, path, line_no, col, zero_ok ? 0 : 1);
             }
             if (!have_kind) fail(path, line_no, "field 'kind' is missing");
             try {
@@ -333,8 +346,8 @@ Arch read_scalesim_config(const std::string& path) {
     auto sram_kb = [&](const KeyValue& kv, int& line) {
         const double kb = parse_number(kv.value, path, kv.line, kv.key);
         if (!(kb > 0) || kb > 1099511627776.0) {  // (0, 2^40] KiB
-            fail(path, kv.line, "field '" + kv.key + "': must be in (0, 2^40] KiB, got '" +
-                                    kv.value + "'");
+            fail(path, kv.line,
+                 "field '" + kv.key + "': must be in (0, 2^40] KiB, got '" + kv.value + "'");
         }
         line = kv.line;
         return kb;
@@ -370,9 +383,15 @@ Arch read_scalesim_config(const std::string& path) {
             if (a.dram_bw <= 0) fail(path, kv.line, "field 'Bandwidth' must be > 0");
         }
     }
-    if (!have_rows) throw std::invalid_argument(printable(path) + ": [architecture_presets] ArrayHeight is missing");
-    if (!have_cols) throw std::invalid_argument(printable(path) + ": [architecture_presets] ArrayWidth is missing");
-    if (!have_df) throw std::invalid_argument(printable(path) + ": [architecture_presets] Dataflow is missing");
+    if (!have_rows)
+        throw std::invalid_argument(printable(path) +
+                                    ": [architecture_presets] ArrayHeight is missing");
+    if (!have_cols)
+        throw std::invalid_argument(printable(path) +
+                                    ": [architecture_presets] ArrayWidth is missing");
+    if (!have_df)
+        throw std::invalid_argument(printable(path) +
+                                    ": [architecture_presets] Dataflow is missing");
     for (auto [name, line] : {std::pair<const char*, int>{"IfmapSramSzkB", ifmap_line},
                               {"FilterSramSzkB", filter_line},
                               {"OfmapSramSzkB", ofmap_line}}) {
@@ -401,8 +420,8 @@ void set_arch_field(Arch& a, const std::string& key_in, const std::string& value
     if (field == nullptr) {
         std::string valid;
         for (const char* c : kConfigColumns) valid += std::string(valid.empty() ? "" : ", ") + c;
-        throw std::invalid_argument("unknown architecture field '" + key_in + "' (valid: " +
-                                    valid + ")");
+        throw std::invalid_argument("unknown architecture field '" + key_in + "' (valid: " + valid +
+                                    ")");
     }
     // The value as a config-table number, by the field's type; the row reader checks it.
     double x = 0;
@@ -410,22 +429,25 @@ void set_arch_field(Arch& a, const std::string& key_in, const std::string& value
         x = static_cast<double>(parse_dataflow(v));  // the only enum: ws/os/is/rs
     } else if (field->type == FieldType::boolean) {
         const std::string l = lower(v);
-        if (l == "1" || l == "true" || l == "on") x = 1;
-        else if (l == "0" || l == "false" || l == "off") x = 0;
-        else throw std::invalid_argument(key + ": expected true/false, got '" + v + "'");
+        if (l == "1" || l == "true" || l == "on")
+            x = 1;
+        else if (l == "0" || l == "false" || l == "off")
+            x = 0;
+        else
+            throw std::invalid_argument(key + ": expected true/false, got '" + v + "'");
     } else {
         char* end = nullptr;
         errno = 0;
         x = std::strtod(v.c_str(), &end);
         if (v.empty() || end != v.c_str() + v.size() || !std::isfinite(x) || x < field->min) {
-            throw std::invalid_argument(key + ": expected a number >= " +
-                                        (field->min > 0 ? "1" : std::string("0")) + ", got '" +
-                                        v + "'");
+            throw std::invalid_argument(
+                key + ": expected a number >= " + (field->min > 0 ? "1" : std::string("0")) +
+                ", got '" + v + "'");
         }
         if (field->type == FieldType::integer && (x != std::floor(x) || x > field->max)) {
             throw std::invalid_argument(key + ": expected a whole number in [" +
-                                        std::to_string(static_cast<long long>(field->min)) +
-                                        ", " + std::to_string(static_cast<long long>(field->max)) +
+                                        std::to_string(static_cast<long long>(field->min)) + ", " +
+                                        std::to_string(static_cast<long long>(field->max)) +
                                         "], got '" + v + "'");
         }
     }

@@ -7,8 +7,8 @@
 
 #include "tldse/batch.hpp"
 #include "tldse/builtin_workloads.hpp"
-#include "tldse/presets.hpp"
 #include "tldse/glb_tiling.hpp"
+#include "tldse/presets.hpp"
 
 namespace tldse {
 
@@ -45,10 +45,9 @@ std::string json_escape(const std::string& s) {
 std::string json_num(double v) { return std::isfinite(v) ? fmt_num(v) : "null"; }
 
 // The result fields shown, in column order, then the DRAM accesses by tensor.
-constexpr ResultField kShown[] = {kMacs,      kComputeCycles, kStallCycles, kLatencyCycles,
-                                  kUtilization, kEnergyPj,    kDramReads,   kDramWrites,
-                                  kGlbReads,  kGlbWrites,     kNocTransfers, kRfReads,
-                                  kRfWrites};
+constexpr ResultField kShown[] = {
+    kMacs,       kComputeCycles, kStallCycles, kLatencyCycles, kUtilization, kEnergyPj, kDramReads,
+    kDramWrites, kGlbReads,      kGlbWrites,   kNocTransfers,  kRfReads,     kRfWrites};
 
 std::vector<double> numbers(const double* fields, const std::array<double, 4>& dram_tensor) {
     std::vector<double> v;
@@ -103,8 +102,9 @@ bool Report::all_ok() const {
     return true;
 }
 
-Report make_report(const Arch& arch, const EnergyTable& table, const std::vector<NamedLayer>& layers,
-                   const MapperOptions& mapper, std::string workload, std::string preset) {
+Report make_report(const Arch& arch, const EnergyTable& table,
+                   const std::vector<NamedLayer>& layers, const MapperOptions& mapper,
+                   std::string workload, std::string preset) {
     Report rep{std::move(preset), std::move(workload), mapper, arch, table, {}};
     const DesignContext ctx(rep.arch, rep.table);
     for (const auto& nl : layers) {
@@ -115,11 +115,24 @@ Report make_report(const Arch& arch, const EnergyTable& table, const std::vector
 }
 
 const std::vector<std::string>& report_columns() {
-    static const std::vector<std::string> cols = {
-        "macs", "compute_cycles", "stall_cycles", "latency_cycles", "utilization",
-        "energy_pj", "dram_reads", "dram_writes", "glb_reads", "glb_writes",
-        "noc_transfers", "rf_reads", "rf_writes", "dram_weight_reads", "dram_input_reads",
-        "dram_output_reads", "dram_output_writes", "dram_bytes"};
+    static const std::vector<std::string> cols = {"macs",
+                                                  "compute_cycles",
+                                                  "stall_cycles",
+                                                  "latency_cycles",
+                                                  "utilization",
+                                                  "energy_pj",
+                                                  "dram_reads",
+                                                  "dram_writes",
+                                                  "glb_reads",
+                                                  "glb_writes",
+                                                  "noc_transfers",
+                                                  "rf_reads",
+                                                  "rf_writes",
+                                                  "dram_weight_reads",
+                                                  "dram_input_reads",
+                                                  "dram_output_reads",
+                                                  "dram_output_writes",
+                                                  "dram_bytes"};
     return cols;
 }
 
@@ -149,10 +162,10 @@ void write_table(std::ostream& os, const Report& rep) {
        << arch.weight_bits << "/" << arch.act_bits << "/" << arch.psum_bits << "-bit, "
        << fmt_num(arch.clock_mhz) << " MHz, energy table " << rep.table.name << ", area "
        << std::setprecision(4) << rep.table.area_um2(arch) / 1e6 << " mm^2, mapper "
-       << mapper_mode_name(rep.mapper.mode) << "/" << objective_name(rep.mapper.objective)
-       << "\n";
-    const char* cols[] = {"layer", "count", "macs", "compute_cyc", "stall_cyc", "latency_cyc",
-                          "util", "energy_pj", "dram_rd", "dram_wr", "status"};
+       << mapper_mode_name(rep.mapper.mode) << "/" << objective_name(rep.mapper.objective) << "\n";
+    const char* cols[] = {"layer",     "count",       "macs",  "compute_cyc",
+                          "stall_cyc", "latency_cyc", "util",  "energy_pj",
+                          "dram_rd",   "dram_wr",     "status"};
     os << std::left << std::setw(16) << cols[0] << std::right;
     for (int i = 1; i < 11; ++i) os << std::setw(i == 10 ? 14 : 13) << cols[i];
     os << "\n";
@@ -179,19 +192,24 @@ void write_table(std::ostream& os, const Report& rep) {
 void write_json(std::ostream& out, const Report& rep) {
     std::ostringstream o;
     o << "{\n  \"workload\": \"" << json_escape(rep.workload) << "\",\n  \"preset\": ";
-    if (rep.preset.empty()) o << "null";
-    else o << "\"" << json_escape(rep.preset) << "\"";
+    if (rep.preset.empty())
+        o << "null";
+    else
+        o << "\"" << json_escape(rep.preset) << "\"";
     o << ",\n  \"mapper\": {\"objective\": \"" << objective_name(rep.mapper.objective)
       << "\", \"mode\": \"" << mapper_mode_name(rep.mapper.mode) << "\"},\n  \"arch\": {";
     double cfg[kConfigWidth];
     rep.arch.to_row(cfg);
     for (int i = 0; i < kConfigWidth; ++i) {
         o << (i ? ", " : "") << "\"" << kConfigColumns[static_cast<std::size_t>(i)] << "\": ";
-        if (i == 0) o << "\"" << dataflow_name(rep.arch.dataflow) << "\"";
-        else o << json_num(cfg[i]);
+        if (i == 0)
+            o << "\"" << dataflow_name(rep.arch.dataflow) << "\"";
+        else
+            o << json_num(cfg[i]);
     }
-    o << "},\n  \"energy_table\": \"" << json_escape(rep.table.name) << "\",\n  \"area_um2\": "
-      << json_num(rep.table.area_um2(rep.arch)) << ",\n  \"layers\": [\n";
+    o << "},\n  \"energy_table\": \"" << json_escape(rep.table.name)
+      << "\",\n  \"area_um2\": " << json_num(rep.table.area_um2(rep.arch))
+      << ",\n  \"layers\": [\n";
     auto emit = [&](const Line& line) {
         o << "    {\"layer\": \"" << json_escape(line.name) << "\", \"count\": " << line.count
           << ", \"status\": \"" << status_name(line.status) << "\"";

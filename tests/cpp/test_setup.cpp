@@ -26,8 +26,7 @@ TEST_CASE(presets_feasible) {
     CHECK(e.dataflow == Dataflow::rs);
     CHECK_EQ(e.pe_rows * e.pe_cols, 168);
     CHECK_EQ(e.rf_bytes, 520.0);
-    CHECK_THROWS(preset("tpu"), "unknown preset 'tpu'", "eyeriss", "tpu-v1", "nvdla",
-                 "shidiannao");
+    CHECK_THROWS(preset("tpu"), "unknown preset 'tpu'", "eyeriss", "tpu-v1", "nvdla", "shidiannao");
 }
 
 TEST_CASE(set_arch_field_every_field) {
@@ -39,10 +38,17 @@ TEST_CASE(set_arch_field_every_field) {
     set_arch_field(a, "pe_cols", "14");
     CHECK_EQ(a.pe_cols, 14);
     // Byte counts take whole numbers, bandwidths and the clock any number.
-    const char* fields[] = {"rf_bytes",        "rf_input_bytes",  "rf_weight_bytes",
-                            "rf_output_bytes", "glb_bytes",       "glb_input_bytes",
-                            "glb_weight_bytes", "glb_output_bytes", "dram_bw_bytes_per_cycle",
-                            "glb_bw_bytes_per_cycle", "clock_mhz"};
+    const char* fields[] = {"rf_bytes",
+                            "rf_input_bytes",
+                            "rf_weight_bytes",
+                            "rf_output_bytes",
+                            "glb_bytes",
+                            "glb_input_bytes",
+                            "glb_weight_bytes",
+                            "glb_output_bytes",
+                            "dram_bw_bytes_per_cycle",
+                            "glb_bw_bytes_per_cycle",
+                            "clock_mhz"};
     double v = 1;
     for (const char* f : fields) {
         SECTION(f);

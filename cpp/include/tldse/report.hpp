@@ -33,8 +33,9 @@ struct Report {
 };
 
 // Evaluates every layer on the design (one DesignContext for all of them).
-Report make_report(const Arch& arch, const EnergyTable& table, const std::vector<NamedLayer>& layers,
-                   const MapperOptions& mapper, std::string workload, std::string preset = "");
+Report make_report(const Arch& arch, const EnergyTable& table,
+                   const std::vector<NamedLayer>& layers, const MapperOptions& mapper,
+                   std::string workload, std::string preset = "");
 
 // The numeric columns of a row, after layer, count and status.
 const std::vector<std::string>& report_columns();
