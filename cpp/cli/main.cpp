@@ -45,10 +45,13 @@ architecture (at most one base; default 16x16 ws, 64 B RF, 128 KiB GLB, 16 B/cyc
 DRAM, 256 B/cycle GLB, 8/8/32-bit, 1 GHz):
   --preset NAME       a published design (see --list-presets): eyeriss, tpu-v1, nvdla,
                       shidiannao; every number and its source is in docs/presets.md
-  --config FILE       a SCALE-Sim .cfg: [architecture_presets] ArrayHeight, ArrayWidth,
-                      IfmapSramSzkB, FilterSramSzkB, OfmapSramSzkB, Dataflow, Bandwidth
-                      (words/cycle). Words are 8 bits; the three SRAMs become the three
-                      global-buffer partitions.
+  --config FILE       a SCALE-Sim v2 or v3 .cfg: [architecture_presets] ArrayHeight,
+                      ArrayWidth, IfmapSramSzkB, FilterSramSzkB, OfmapSramSzkB,
+                      Dataflow, Bandwidth (words/cycle), v3's [layout] bank bandwidths,
+                      [run_presets] InterfaceBandwidth (CALC: no DRAM limit). Words are
+                      8 bits; the three SRAMs become the three global-buffer
+                      partitions; SCALE-Sim's per-buffer DRAM ports become one shared
+                      port (a warning says so; docs/model.md, "SCALE-Sim files").
   --arch FILE         a tldse architecture file: 'key = value' lines with the keys of
                       --set below (unset keys keep their defaults)
   --set KEY=VALUE     override one field of the base (repeatable; applied after
@@ -218,7 +221,12 @@ int run(int argc, char** argv) {
         }
         preset_name = preset;
     }
-    if (!config.empty()) arch = tldse::read_scalesim_config(config);
+    std::vector<std::string> warnings;  // where tldse reads a SCALE-Sim file differently
+    if (!config.empty()) {
+        tldse::ScaleSimConfig cfg = tldse::read_scalesim_config(config);
+        arch = cfg.arch;
+        warnings.insert(warnings.end(), cfg.warnings.begin(), cfg.warnings.end());
+    }
     if (!arch_file.empty()) arch = tldse::read_arch_file(arch_file, arch);
     for (const auto& s : sets) {
         const auto eq = s.find('=');
@@ -244,7 +252,7 @@ int run(int argc, char** argv) {
     if (!workload.empty()) {
         layers = tldse::builtin_workload(workload, batch > 0 ? batch : 1);
     } else {
-        layers = tldse::read_topology(topology);
+        layers = tldse::read_topology(topology, nullptr, &warnings);
         if (batch > 0) {
             for (auto& nl : layers) {
                 nl.layer.n = batch;
@@ -258,6 +266,7 @@ int run(int argc, char** argv) {
         }
     }
 
+    for (const auto& w : warnings) std::cerr << "tldse-sim: warning: " << w << "\n";
     const tldse::Report report = tldse::make_report(
         arch, table, layers, mapper_opts, workload.empty() ? topology : workload, preset_name);
     if (format == "csv")
@@ -288,7 +297,7 @@ int main(int argc, char** argv) {
     try {
         return run(argc, argv);
     } catch (const std::exception& e) {
-        std::cerr << "tldse-sim: error: " << e.what() << "\n";
+        std::cerr << "tldse-sim: error: " << tldse::printable(e.what()) << "\n";
         return 2;
     } catch (...) {
         std::cerr << "tldse-sim: error: unexpected failure\n";

@@ -1,6 +1,7 @@
 #include "tldse/energy_table.hpp"
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -33,7 +34,7 @@ EnergyTable EnergyTable::eyeriss_normalized() {
 EnergyTable EnergyTable::by_name(const std::string& name) {
     if (name == "horowitz45" || name == "default") return horowitz45();
     if (name == "eyeriss") return eyeriss_normalized();
-    throw std::invalid_argument("unknown energy table '" + name +
+    throw std::invalid_argument("unknown energy table '" + printable(name) +
                                 "' (built-in: horowitz45, eyeriss; or a file path)");
 }
 
@@ -73,24 +74,37 @@ void EnergyTable::validate() const {
     }
 }
 
-EnergyTable EnergyTable::from_file(const std::string& path) {
+EnergyTable EnergyTable::from_stream(std::istream& in, const std::string& name) {
     EnergyTable t;
-    t.name = path;
-    for (const auto& kv : read_key_values(path)) {
-        double v = parse_number(kv.value, path, kv.line, kv.key);
+    t.name = name;
+    for (const auto& kv : read_key_values(in, name, KeyScope::file)) {
+        const double v = parse_number(kv.value, name, kv.line, kv.key);
         try {
             t.set(kv.key, v);
         } catch (const std::invalid_argument& e) {
             throw std::invalid_argument(
-                printable(path + ":" + std::to_string(kv.line) + ": " + e.what()));
+                printable(name + ":" + std::to_string(kv.line) + ": " + e.what()));
         }
     }
     try {
         t.validate();
     } catch (const std::invalid_argument& e) {
-        throw std::invalid_argument(printable(path) + ": " + e.what());
+        throw std::invalid_argument(printable(name) + ": " + e.what());
     }
     return t;
+}
+
+EnergyTable EnergyTable::from_file(const std::string& path) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+        throw std::invalid_argument(
+            printable(path) + ": " +
+            (std::filesystem::exists(path, ec) ? "not a regular file" : "no such file") +
+            " (the built-in energy tables are horowitz45 and eyeriss)");
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::invalid_argument(printable(path) + ": cannot open file");
+    return from_stream(in, path);
 }
 
 double EnergyTable::rf_access_pj(double rf_bytes, double bits) const {

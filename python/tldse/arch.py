@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,18 @@ _DEFAULT = {f.name: f.default for f in CONFIG_FIELDS}
 CONFIG_INDEX: dict[str, int] = {name: i for i, name in enumerate(CONFIG_COLUMNS)}
 
 EnergyTable = _core.EnergyTable
+
+
+class ScaleSimWarning(UserWarning):
+    """A SCALE-Sim file means something tldse models differently (one shared DRAM
+    port instead of one per buffer, sparsity, custom layouts): the message says
+    what and how tldse reads it (docs/model.md, "SCALE-Sim files")."""
+
+
+def warn_scalesim(messages: Iterable[str], stacklevel: int = 3) -> None:
+    """Emits one :class:`ScaleSimWarning` per message of a C++ reader."""
+    for message in messages:
+        warnings.warn(str(message), ScaleSimWarning, stacklevel=stacklevel)
 
 
 @dataclass(frozen=True)
@@ -92,9 +105,14 @@ class Accelerator:
 
     @classmethod
     def from_row(cls, row: npt.ArrayLike) -> Accelerator:
+        """The design of one config-table row. The row is checked as ``evaluate``
+        checks it (ValueError naming the column), so nothing is coerced: a
+        dataflow code outside 0..3, a fractional size or a multicast of 0.5 is
+        refused."""
         arr = np.asarray(row, dtype=np.float64).reshape(-1)
         if arr.shape[0] != len(CONFIG_COLUMNS):
             raise ValueError(f"a config row has {len(CONFIG_COLUMNS)} values")
+        _core.check_config(arr)
         kwargs: dict[str, Any] = {}
         for f, v in zip(CONFIG_FIELDS, arr, strict=True):
             if f.type == "enum":
@@ -115,6 +133,13 @@ class Accelerator:
                 f"valid: {', '.join(CONFIG_COLUMNS)}"
             )
         return dataclasses.replace(self, **changes)
+
+    def set_from_text(self, key: str, value: str) -> Accelerator:
+        """A copy with one field set from text by ``tldse-sim --set``'s rules (the
+        same C++ parser): ``dataflow`` ws/os/is/rs, ``multicast``
+        true/false/on/off/yes/no/1/0, whole numbers for integer fields, decimal
+        numbers otherwise; anything else is a ValueError naming the field."""
+        return Accelerator.from_row(_core.set_arch_field(self.row(), key, value))
 
     def infeasibility(self) -> str:
         """Why this design cannot be built ('' when it can)."""
@@ -138,8 +163,14 @@ class Accelerator:
 
     @classmethod
     def from_scalesim_config(cls, path: str | Path) -> Accelerator:
-        """Reads a SCALE-Sim ``.cfg`` (``[architecture_presets]``)."""
-        return cls.from_row(_core.read_scalesim_config(str(path)))
+        """Reads a SCALE-Sim v2 or v3 ``.cfg`` as docs/model.md ("SCALE-Sim files")
+        describes: ``InterfaceBandwidth: CALC`` is no DRAM limit; in ``USER`` mode
+        the buffers' DRAM ports (v3: ``[layout]`` bank bandwidths for ifmap and
+        filter, ``Bandwidth`` for ofmap) become one shared port, which a
+        :class:`ScaleSimWarning` points out."""
+        row, _version, _calc, messages = _core.read_scalesim_config(str(path))
+        warn_scalesim(messages)
+        return cls.from_row(row)
 
     @classmethod
     def from_file(

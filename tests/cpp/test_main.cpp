@@ -736,7 +736,11 @@ const char* kScaleSimCfg =
 
 TEST_CASE(read_scalesim_config) {
     const std::string path = tmp_file("cfg.cfg", kScaleSimCfg);
-    const Arch a = read_scalesim_config(path);
+    const ScaleSimConfig cfg = read_scalesim_config(path);
+    const Arch& a = cfg.arch;
+    CHECK_EQ(cfg.version, 2);  // no [layout] section
+    CHECK(cfg.calc_bandwidth);
+    CHECK(cfg.warnings.empty());  // CALC: neither tool limits the DRAM bandwidth
     CHECK(a.dataflow == Dataflow::is);
     CHECK_EQ(a.pe_rows, 4);
     CHECK_EQ(a.pe_cols, 8);
@@ -744,7 +748,7 @@ TEST_CASE(read_scalesim_config) {
     CHECK_EQ(a.glb_weight_bytes, 3072.0);
     CHECK_EQ(a.glb_output_bytes, 1024.0);
     CHECK(a.glb_bytes >= 6144.0);
-    CHECK_EQ(a.dram_bw, 10.0);
+    CHECK_EQ(a.dram_bw, kUnlimitedDramBw);  // InterfaceBandwidth: CALC, not Bandwidth
     CHECK_EQ(a.weight_bits, 8);
     CHECK_EQ(a.act_bits, 8);
     CHECK_EQ(a.psum_bits, 8);

@@ -77,7 +77,7 @@ TEST_CASE(set_arch_field_every_field) {
     set_arch_field(a, "multicast", "TRUE");
     CHECK(a.multicast);
     CHECK_THROWS(set_arch_field(a, "multicast", "maybe"), "multicast");
-    CHECK_THROWS(set_arch_field(a, "dataflow", "xs"), "dataflow", "ws, os, is, rs");
+    CHECK_THROWS(set_arch_field(a, "dataflow", "xs"), "dataflow", "ws, os, is or rs");
     CHECK_THROWS(set_arch_field(a, "pe_count", "4"), "unknown architecture field 'pe_count'",
                  "glb_bytes");
     CHECK_THROWS(set_arch_field(a, "pe_rows", "4294967296"), "pe_rows");

@@ -6,18 +6,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from typing import Any
 
 from rich.markup import escape
 from rich.table import Table
 
-from tldse.arch import Accelerator, presets
+from tldse.arch import Accelerator, ScaleSimWarning, presets
 from tldse.cli._common import (
     CliError,
     add_energy_arg,
     add_mapper_args,
     add_workload_arg,
     console,
+    errors,
 )
 from tldse.sim import SimulationReport, simulate
 from tldse.workloads.resolve import resolve_workload
@@ -40,28 +42,18 @@ def _accelerator(args: argparse.Namespace) -> Accelerator:
     if args.preset:
         acc = Accelerator.preset(args.preset)
     if args.config:
-        acc = Accelerator.from_scalesim_config(args.config)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ScaleSimWarning)
+            acc = Accelerator.from_scalesim_config(args.config)
+        for w in caught:
+            errors.print(f"warning: {escape(str(w.message))}")
     if args.arch:
         acc = Accelerator.from_file(args.arch)
-    changes: dict[str, object] = {}
     for item in args.set or []:
         key, sep, value = item.partition("=")
         if not sep:
             raise CliError(f"--set expects KEY=VALUE, got {item!r}")
-        key = key.strip()
-        if key == "dataflow":
-            changes[key] = value.strip()
-        elif key == "multicast":
-            changes[key] = value.strip().lower() in ("1", "true", "on", "yes")
-        else:
-            try:
-                num = float(value)
-            except ValueError as exc:
-                raise CliError(
-                    f"--set {key}: expected a number, got {value!r}"
-                ) from exc
-            changes[key] = int(num) if num.is_integer() else num
-    acc = acc.replace(**changes)
+        acc = acc.set_from_text(key, value)  # tldse-sim's --set rules
     why = acc.infeasibility()
     if why:
         raise CliError(f"infeasible architecture: {why}")

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Literal
 
 from tldse import _core
+from tldse.arch import warn_scalesim
 from tldse.workloads.layer import LAYER_COLUMNS, Layer, Workload, as_workload
 
 ScalesimForm = Literal["conv", "gemm"]
@@ -154,7 +155,8 @@ def to_scalesim_topology(
 def read_scalesim_topology(path: str | Path) -> Workload:
     """Reads a SCALE-Sim conv or GEMM topology (the C++ reader behind
     ``Workload.read``); a tldse layer CSV is refused, so a mix-up is caught."""
-    names, table, fmt = _core.read_topology(str(path))
+    names, table, fmt, messages = _core.read_topology(str(path))
+    warn_scalesim(messages)
     if not str(fmt).startswith("scalesim"):
         raise ValueError(f"{path}: a tldse layer CSV, not a SCALE-Sim topology")
     return Workload.from_table(Path(path).stem, table, names)
