@@ -202,3 +202,37 @@ def test_scalesim_runs_the_examples(tmp_path: Path, version: int) -> None:
     ours = tldse.evaluate([acc], tldse.Workload.read(topo))
     assert float(row["Total Cycles"]) == ours["compute_cycles"][0, 0] == 391
     assert float(row["Stall Cycles"]) == 0
+
+
+@pytest.mark.slow
+def test_report_files_match_scalesims(tmp_path: Path) -> None:
+    """``--reports``' files have SCALE-Sim 3.0.0's headers, and on a compute-bound
+    layer (CALC) its COMPUTE_REPORT numbers but the prefetch, and its SRAM and DRAM
+    read counts."""
+    python = _python("TLDSE_SCALESIM_PYTHON", "venv-scalesim", "SCALE-Sim 3.0.0")
+    cfg = tmp_path / "calc.cfg"
+    cfg.write_text(v3_text("CALC"))
+    topo = tmp_path / "tiny.csv"
+    topo.write_text(TINY)
+    theirs = run_scalesim(python, cfg, topo, tmp_path / "out", v3=True)
+    acc, _ = read_cfg(cfg)
+    tldse.simulate(acc, tldse.Workload.read(topo)).write_scalesim_reports(
+        tmp_path / "ours"
+    )
+    for name, lines in theirs.items():
+        ours = (tmp_path / "ours" / f"{name}.csv").read_text().splitlines()
+        assert ours[0] == lines[0], name
+        assert len(ours) == len(lines) == 2
+    cells = {
+        name: [c.strip() for c in (tmp_path / "ours" / f"{name}.csv").read_text()
+               .splitlines()[1].split(",")]
+        for name in theirs
+    }  # fmt: skip
+    scalesim = {
+        name: [c.strip() for c in lines[1].split(",")] for name, lines in theirs.items()
+    }
+    assert cells["COMPUTE_REPORT"][2:] == scalesim["COMPUTE_REPORT"][2:]
+    for i in (3, 6, 12, 15, 18):
+        assert (
+            cells["DETAILED_ACCESS_REPORT"][i] == scalesim["DETAILED_ACCESS_REPORT"][i]
+        )

@@ -24,17 +24,6 @@ py::tuple names(const Seq& seq) {
     return t;
 }
 
-std::vector<Layer> layers_from(const CArray<double>& layers) {
-    const std::int64_t m = rows_of(layers, kLayerWidth, "layers");
-    const auto ints = to_int_table(layers, m, kLayerColumns, "layers");
-    return parse_layers(ints.data(), m, kLayerWidth);
-}
-
-std::vector<Arch> configs_from(const CArray<double>& configs) {
-    const std::int64_t n = rows_of(configs, kConfigWidth, "configs");
-    return parse_configs(configs.data(), n, kConfigWidth);
-}
-
 // Extended fields returned as int64 (-1 where the status is not ok).
 bool integer_field(int f) {
     return f == kBound || f == kRowTiles || f == kFilterTiles || f == kChannelTiles ||

@@ -66,24 +66,31 @@ mapper:
   --mapper M          heuristic (default) or exhaustive search over the mappings
 
 output:
-  --format F          table (default), csv or json
+  --format F          table (default), csv or json: the same columns as tldse simulate
+                      --format and tldse.simulate(...).to_pandas()
+  --mapping           with the table, print each layer's mapping as a loop nest
+  --reports DIR       also write SCALE-Sim's COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv and
+                      DETAILED_ACCESS_REPORT.csv (its column names, tldse's numbers)
   --list-presets      print the presets (name, description, source) and exit
   --list-workloads    print the built-in workloads and exit
   -h, --help          show this help
 
-columns (one row per layer; counts are element accesses, summed over all tensors):
+columns (docs/model.md, "The report"; one row per layer, then the total):
   layer, count, status (ok, invalid_config, does_not_fit, nonfinite_area,
-  nonfinite_latency, nonfinite_energy), macs,
-  compute_cycles (array fill/drain included; equals SCALE-Sim v2's total cycles for
-  ws/os/is), stall_cycles (latency - compute),
-  latency_cycles = max(compute, ceil(DRAM bytes / DRAM bandwidth),
-  ceil(GLB bytes / GLB bandwidth)),
-  utilization = macs / ((compute_cycles + 1) x PEs), energy_pj, dram_reads, dram_writes,
-  glb_reads, glb_writes, noc_transfers, rf_reads, rf_writes, dram_weight_reads,
-  dram_input_reads, dram_output_reads, dram_output_writes, dram_bytes.
-  json adds the architecture, the preset, the mapper options, the area and
-  per-level/per-tensor energy.
-  Per-layer values are for one occurrence; the total row weights each layer by its count.
+  nonfinite_latency, nonfinite_energy), bound (compute, dram or glb: the largest term
+  of latency_cycles = max(compute_cycles, dram_cycles, glb_cycles)), macs,
+  latency_cycles, compute_cycles (array fill/drain included; equals SCALE-Sim's total
+  cycles for ws/os/is), stall_cycles (latency - compute) and by cause
+  (dram_stall_cycles, glb_stall_cycles), dram_cycles, glb_cycles, utilization,
+  mapping_efficiency, latency_share; energy_pj, energy_share and by level (mac_, rf_,
+  noc_, glb_, dram_, leakage_energy_pj), by tensor (weight_, input_, output_energy_pj)
+  and by both (dram_weight_pj, ...); accesses in elements by level (dram_reads, ...)
+  and by level and tensor (dram_weight_reads, ...); dram_bytes by tensor; the design's
+  area by component (area_um2, mac_, rf_, noc_, glb_area_um2); the mapping (GLB tile
+  sizes and trips, loop_order, rs_p, rs_q, rs_tf, rs_tc, and the loop nest as text).
+  Per-layer values are for one occurrence; the total row weights each layer by its
+  count. json adds the architecture, the preset it equals, the mapper options and the
+  area breakdown.
 
 examples:
   tldse-sim --preset eyeriss --workload alexnet --batch 4
@@ -129,8 +136,8 @@ std::int64_t parse_batch(const std::string& text) {
 
 int run(int argc, char** argv) {
     std::string topology, workload, preset, config, arch_file, batch_text;
-    std::string energy = "horowitz45", format = "table", objective, mapper;
-    bool want_presets = false, want_workloads = false;
+    std::string energy = "horowitz45", format = "table", objective, mapper, reports_dir;
+    bool want_presets = false, want_workloads = false, show_mapping = false;
     std::vector<std::string> sets;
     auto value = [&](int& i, const std::string& flag) -> std::string {
         if (i + 1 >= argc) throw std::invalid_argument(flag + " needs a value");
@@ -170,6 +177,10 @@ int run(int argc, char** argv) {
             once(i, a, objective);
         else if (a == "--mapper")
             once(i, a, mapper);
+        else if (a == "--reports")
+            once(i, a, reports_dir);
+        else if (a == "--mapping")
+            show_mapping = true;
         else if (a == "--list-presets")
             want_presets = true;
         else if (a == "--list-workloads")
@@ -207,7 +218,6 @@ int run(int argc, char** argv) {
                                     tldse::printable(format) + "'");
     }
     tldse::MapperOptions mapper_opts;
-    std::string preset_name;
     if (!objective.empty()) mapper_opts.objective = tldse::parse_objective(objective);
     if (!mapper.empty()) mapper_opts.mode = tldse::parse_mapper_mode(mapper);
     const std::int64_t batch = batch_text.empty() ? 0 : parse_batch(batch_text);
@@ -216,10 +226,6 @@ int run(int argc, char** argv) {
     tldse::Arch arch;
     if (!preset.empty()) {
         arch = tldse::preset(preset);
-        for (char& ch : preset) {
-            ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        }
-        preset_name = preset;
     }
     std::vector<std::string> warnings;  // where tldse reads a SCALE-Sim file differently
     if (!config.empty()) {
@@ -267,14 +273,19 @@ int run(int argc, char** argv) {
     }
 
     for (const auto& w : warnings) std::cerr << "tldse-sim: warning: " << w << "\n";
-    const tldse::Report report = tldse::make_report(
-        arch, table, layers, mapper_opts, workload.empty() ? topology : workload, preset_name);
+    const tldse::Report report = tldse::make_report(arch, table, layers, mapper_opts,
+                                                    workload.empty() ? topology : workload);
     if (format == "csv")
         tldse::write_csv(std::cout, report);
     else if (format == "json")
         tldse::write_json(std::cout, report);
     else
-        tldse::write_table(std::cout, report);
+        tldse::write_table(std::cout, report, show_mapping);
+    if (!reports_dir.empty()) {
+        for (const auto& path : tldse::write_scalesim_reports(reports_dir, report)) {
+            std::cerr << "tldse-sim: wrote " << tldse::printable(path) << "\n";
+        }
+    }
     if (!report.all_ok()) {  // how many layers failed, by status
         std::map<std::string, int> failed;
         for (const auto& row : report.rows) {

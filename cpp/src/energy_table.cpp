@@ -125,4 +125,11 @@ double EnergyTable::area_um2(const Arch& a) const {
            glb_um2_per_byte * a.glb_bytes;
 }
 
+EnergyTable::AreaBreakdown EnergyTable::area_breakdown_um2(const Arch& a) const {
+    const double pes = static_cast<double>(a.pe_rows) * static_cast<double>(a.pe_cols);
+    return {pes * (mac_um2 * a.weight_bits * a.act_bits / 64.0),
+            pes * (rf_um2_per_byte * a.rf_bytes), pes * noc_um2_per_pe,
+            glb_um2_per_byte * a.glb_bytes};
+}
+
 }  // namespace tldse

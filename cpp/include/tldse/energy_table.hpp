@@ -52,6 +52,12 @@ struct EnergyTable {
         return mac_pj * w_bits * a_bits / (ref_bits * ref_bits);
     }
     double area_um2(const Arch& a) const;
+    // area_um2 by component (docs/model.md, "Area"): the PEs' MACs, register files and
+    // network share, and the global buffer. They sum to area_um2 (up to rounding).
+    struct AreaBreakdown {
+        double mac = 0, rf = 0, noc = 0, glb = 0;
+    };
+    AreaBreakdown area_breakdown_um2(const Arch& a) const;
 };
 
 }  // namespace tldse

@@ -4,7 +4,6 @@ the model against published silicon."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import warnings
 from typing import Any
@@ -109,26 +108,17 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     )
     if args.format == "table":
         _print_report(rep)
+        if args.mapping:
+            for i, layer in enumerate(rep.layers):
+                text = rep.mapping(i) or f"no mapping ({layer.status})\n"
+                console.print(f"\n{escape(layer.name)}: {escape(text)}", end="")
+    elif args.format == "csv":  # the columns of tldse-sim --format csv
+        sys.stdout.write(rep.to_csv())
     else:
-        df = rep.to_pandas()
-        if args.format == "csv":
-            sys.stdout.write(df.to_csv(index=False))
-        else:
-            sys.stdout.write(
-                json.dumps(
-                    {
-                        "workload": rep.workload,
-                        "accelerator": {
-                            k: getattr(acc, k) for k in acc.__dataclass_fields__
-                        },
-                        "energy_table": rep.energy_table,
-                        "area_um2": rep.area_um2,
-                        "layers": df.to_dict(orient="records"),
-                    },
-                    indent=2,
-                )
-                + "\n"
-            )
+        sys.stdout.write(rep.to_json())
+    if args.reports:
+        for path in rep.write_scalesim_reports(args.reports):
+            errors.print(f"wrote {escape(str(path))}")
     return 0
 
 
@@ -211,7 +201,24 @@ def register(subparsers: Any) -> None:
     )
     add_workload_arg(p, "resnet50")
     _add_arch_args(p)
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default="table",
+        help="table (default), or csv / json with every column of the report "
+        "(the same as tldse-sim --format; docs/model.md, 'The report')",
+    )
+    p.add_argument(
+        "--mapping",
+        action="store_true",
+        help="with the table, print each layer's mapping as a loop nest",
+    )
+    p.add_argument(
+        "--reports",
+        metavar="DIR",
+        help="also write SCALE-Sim's COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv and "
+        "DETAILED_ACCESS_REPORT.csv into DIR (its column names, tldse's numbers)",
+    )
     add_mapper_args(p)
     p.set_defaults(func=cmd_simulate)
 
