@@ -140,3 +140,27 @@ def test_scalesim_v2_reads_the_v2_config(tmp_path: Path) -> None:
     assert batch.ok.all(), batch.message
     ours = tldse.evaluate([acc], SMALL)
     np.testing.assert_array_equal(batch.extra("compute_cycles"), ours["compute_cycles"])
+
+
+def test_explore_with_scalesim_end_to_end(scalesim: str, tmp_path: Path) -> None:
+    """``tldse explore --evaluator scalesim`` on the small example space and network:
+    the front holds only designs SCALE-Sim evaluated, and its latencies are
+    SCALE-Sim's own (the evaluation store holds them)."""
+    from tldse.cli import main
+    from tldse.evaluators import EvaluationStore
+
+    root = Path(__file__).parents[1] / "examples"
+    out = tmp_path / "ex"
+    argv = ["explore", "--space", str(root / "space_small.toml"), "--workload",
+            str(root / "tiny_cnn.csv"), "--evaluator", "scalesim",
+            "--evaluator-python", scalesim, "--objectives", "latency,area",
+            "--budget", "8", "--jobs", "2", "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    text = (out / "report.md").read_text()
+    assert "evaluator **scalesim** 3.0.0" in text
+    front = __import__("pandas").read_csv(out / "front.csv")
+    sims = __import__("pandas").read_csv(out / "simulated.csv")
+    assert len(sims) <= 8 and set(front["index"]) <= set(sims["index"])
+    with EvaluationStore(out / "evaluations.sqlite") as st:
+        stats = st.stats()
+    assert stats[0].counts.get("ok", 0) >= 3 * len(sims)  # 3 distinct layers each

@@ -122,7 +122,7 @@ def test_bad_strings_are_rejected_with_valid_names():
         explore("tiny", "alexnet", objectives="latency,speed", budget=10)
     with pytest.raises(ValueError, match=r"valid metrics: .*area_mm2"):
         explore("tiny", "alexnet", constraints=["areaa<=3"], budget=10)
-    with pytest.raises(ValueError, match="valid: surrogate, exhaustive"):
+    with pytest.raises(ValueError, match="valid: auto, surrogate, exhaustive"):
         explore("tiny", "alexnet", method="annealing", budget=10)
     with pytest.raises(SearchError, match="cannot predict dram_bytes"):
         surrogate_search(Problem.create("tiny", "alexnet", objectives="dram_bytes"), 10)
@@ -143,6 +143,7 @@ def test_explore_writes_the_report(tmp_path):
     out = tmp_path / "ex"
     argv = ["explore", "--space", "tiny", "--workload", "alexnet,resnet18*2"]
     argv += ["--budget", "50", "--constraint", CONS, "--out", str(out), "--quiet"]
+    argv += ["--method", "surrogate"]
     assert main(argv) == 0
     names = ["report.md", "front.csv", "simulated.csv", "best.json"]
     names += ["layers.csv", "pareto.png", "parity.png", "model/model.json"]
@@ -161,14 +162,17 @@ def test_model_reuse(tmp_path):
     from tldse import explore
     from tldse.learn import Surrogate
 
-    explore("tiny", "alexnet", budget=40, out=tmp_path / "a")
+    explore("tiny", "alexnet", budget=40, out=tmp_path / "a", method="surrogate")
     model = Surrogate.load(tmp_path / "a" / "model")
     p = Problem.create("tiny", "resnet18", objectives="edp")
     res = surrogate_search(p, 30, model=model, config=FAST)
     assert res.n_simulations <= 30 and len(res.front) == 1
     assert res.granularity == "layer"
     # a per-network model is used as one, whatever the configured granularity
-    explore("tiny", "alexnet", budget=40, out=tmp_path / "b", granularity="network")
+    explore(
+        "tiny", "alexnet", budget=40, out=tmp_path / "b", granularity="network",
+        method="surrogate",
+    )  # fmt: skip
     net = Surrogate.load(tmp_path / "b" / "model")
     assert len(net.feature_names) < len(model.feature_names)
     res = surrogate_search(p, 30, model=net, config=FAST)
@@ -197,7 +201,7 @@ def test_one_parser_holds_every_command():
     args = parser.parse_args(["experiment", "search", "--size", "tiny"])
     assert args.size == "tiny"
     assert parser.parse_args(["experiment", "transfer"]).out == "experiment-transfer"
-    assert parser.parse_args(["explore"]).method == "surrogate"
+    assert parser.parse_args(["explore"]).method == "auto"
 
 
 def test_old_weight_syntax_is_explained(capsys):
@@ -214,6 +218,7 @@ def test_killed_explore_resumes_without_simulating_twice(
     from tldse import _core, explore, sim
 
     kw = {"objectives": "latency,energy", "constraints": [CONS], "budget": 60}
+    kw["method"] = "surrogate"
     kw["granularity"] = granularity
     whole = explore("tiny", "alexnet", out=tmp_path / "whole", **kw)
     lines = (tmp_path / "whole" / "simulations.jsonl").read_text().splitlines()
@@ -307,6 +312,7 @@ def test_device_and_granularity_errors(tmp_path, capsys):
     from tldse.cli import main
 
     argv = ["explore", "--space", "tiny", "--budget", "20", "--quiet"]
+    argv += ["--method", "surrogate"]
     assert main([*argv, "--device", "gpu", "--out", str(tmp_path / "a")]) == 2
     assert "expected cpu, cuda, cuda:N or auto" in capsys.readouterr().err
     assert not (tmp_path / "a").exists()  # nothing written before the check
@@ -319,14 +325,15 @@ def test_device_and_granularity_errors(tmp_path, capsys):
 def test_simulation_file_of_another_problem_is_refused(tmp_path):
     from tldse import explore
 
-    explore("tiny", "alexnet", budget=20, out=tmp_path)
+    kw = {"budget": 20, "out": tmp_path, "method": "random"}
+    explore("tiny", "alexnet", **kw)
     with pytest.raises(SearchError, match=r"differs in: workloads"):
-        explore("tiny", "resnet18", budget=20, out=tmp_path)
+        explore("tiny", "resnet18", **kw)
     # objectives and constraints may change: the simulations are reused
-    explore("tiny", "alexnet", objectives="edp", budget=20, out=tmp_path)
+    explore("tiny", "alexnet", objectives="edp", **kw)
     (tmp_path / "simulations.jsonl").write_text("latency,energy\n1,2\n")
     with pytest.raises(SearchError, match="not a tldse simulation file"):
-        explore("tiny", "alexnet", budget=20, out=tmp_path)
+        explore("tiny", "alexnet", **kw)
 
 
 def test_cuda_without_a_gpu_fails_before_simulating(tmp_path, capsys):

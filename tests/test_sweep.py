@@ -211,8 +211,8 @@ def test_kill_9_then_rerun_equals_uninterrupted(tmp_path: Path) -> None:
             break
         time.sleep(0.002)
     proc.send_signal(signal.SIGKILL)  # kill -9 (no-op if it already ended)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL, proc.stderr.read() if proc.stderr else ""
+    _, err = proc.communicate()  # waits, and closes the pipe
+    assert proc.returncode == -signal.SIGKILL, err
     finished = list(chunks.glob("chunk-*.npz"))
     assert 3 <= len(finished) < 42  # killed part-way through
     assert not (out / "pareto.csv").exists() and not (out / "best.json").exists()

@@ -8,9 +8,9 @@ layer's files added (``pareto.png``; ``report.md`` and its plots). They are what
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tldse.arch import EnergyTable
 from tldse.exploration import api as _exploration
@@ -22,6 +22,7 @@ from tldse.space import DesignSpace
 from tldse.workloads.layer import Workload
 
 if TYPE_CHECKING:
+    from tldse.evaluators.base import Evaluator
     from tldse.learn.model import Surrogate
     from tldse.search.sweep import Executor
 
@@ -79,7 +80,7 @@ def explore(
     objectives: str | Sequence[str] = "latency,energy,area",
     constraints: Sequence[str] | str | None = None,
     budget: int | None = None,
-    method: str = "surrogate",
+    method: str = "auto",
     model: str | Path | Surrogate | None = None,
     out: str | Path | None = None,
     seed: int = 0,
@@ -90,6 +91,12 @@ def explore(
     mapper: str = "heuristic",
     mapper_objective: str = "edp",
     threads: int | None = None,
+    evaluator: str | Evaluator | None = None,
+    evaluator_settings: Mapping[str, Any] | None = None,
+    jobs: int = 1,
+    timeout_s: float | None = None,
+    scheduler: Any = None,
+    store: str | Path | None = None,
     progress: bool = False,
     command: str | None = None,
 ) -> SearchResult:
@@ -116,6 +123,12 @@ def explore(
         mapper=mapper,
         mapper_objective=mapper_objective,
         threads=threads,
+        evaluator=evaluator,
+        evaluator_settings=evaluator_settings,
+        jobs=jobs,
+        timeout_s=timeout_s,
+        scheduler=scheduler,
+        store=store,
         progress=progress,
     )
     if out is not None:

@@ -95,6 +95,74 @@ def add_mapper_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def parse_value(text: str) -> Any:
+    """``KEY=VALUE`` values: booleans (true/false, on/off, yes/no), integers,
+    floats, else text; the receiver checks the type and names the field."""
+    value = text.strip()
+    if value.lower() in ("true", "false", "yes", "no", "on", "off"):
+        return value.lower() in ("true", "yes", "on")
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
+
+
+def parse_pairs(items: list[str] | None, flag: str) -> dict[str, Any]:
+    """Repeated ``KEY=VALUE`` flags as a dict of :func:`parse_value` values."""
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"{flag} expects KEY=VALUE, got {item!r}")
+        out[key.strip()] = parse_value(value)
+    return out
+
+
+def add_evaluator_args(p: argparse.ArgumentParser, *, required: bool) -> None:
+    """``--evaluator`` and how it runs: settings, its Python, memory, jobs, Dask,
+    timeout (the same flags in ``compare`` and ``explore``)."""
+    p.add_argument(
+        "--evaluator",
+        required=required,
+        help="scalesim, zigzag or command:PATH (a program speaking the JSON "
+        "protocol of docs/evaluators.md)"
+        + ("" if required else "; default: tldse's analytical model"),
+    )
+    p.add_argument(
+        "--setting",
+        action="append",
+        metavar="KEY=VALUE",
+        help="an evaluator setting, e.g. interface_bandwidth=CALC (repeatable)",
+    )
+    p.add_argument(
+        "--evaluator-python",
+        help="the Python with the tool installed (else TLDSE_SCALESIM_PYTHON / "
+        "TLDSE_ZIGZAG_PYTHON, else this Python)",
+    )
+    p.add_argument("--memory-limit", type=float, help="MB per tool process")
+    p.add_argument("--jobs", type=int, default=1, help="tool processes at a time (1)")
+    p.add_argument("--scheduler", help="Dask scheduler address instead of --jobs")
+    p.add_argument("--timeout", type=float, help="seconds per layer evaluation")
+
+
+def evaluator_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The evaluator's settings from :func:`add_evaluator_args`' flags."""
+    settings = parse_pairs(args.setting, "--setting")
+    if args.evaluator_python:
+        settings["python"] = args.evaluator_python
+    if args.memory_limit is not None:
+        settings["memory_limit_mb"] = args.memory_limit
+    if args.jobs < 1:
+        raise ValueError(f"--jobs must be >= 1, got {args.jobs}")
+    if args.timeout is not None and not args.timeout > 0:
+        raise ValueError(
+            f"--timeout: timeout_s must be > 0 seconds, got {args.timeout}"
+        )
+    return settings
+
+
 def default_out(command: str, workloads: list[str], space: str) -> Path:
     """The default output folder of a command: ``COMMAND-WORKLOADS-SPACE`` in the
     working directory, from the workloads' and space's names (never their paths),

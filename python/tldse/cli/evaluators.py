@@ -20,9 +20,12 @@ from rich.table import Table
 
 from tldse.arch import Accelerator
 from tldse.cli._common import (
+    add_evaluator_args,
     add_mapper_args,
     add_workload_arg,
     console,
+    evaluator_settings,
+    parse_value,
     show_help,
 )
 from tldse.evaluators import EVALUATORS, EvaluationStore, get_evaluator
@@ -36,30 +39,6 @@ MAX_SAMPLE = 10_000  # designs per compare: each runs an expensive tool
 
 
 # ------------------------------------------------------------ parsing
-
-
-def parse_value(text: str) -> Any:
-    """``KEY=VALUE`` values: booleans (true/false, on/off, yes/no), integers,
-    floats, else text; the receiver checks the type and names the field."""
-    value = text.strip()
-    if value.lower() in ("true", "false", "yes", "no", "on", "off"):
-        return value.lower() in ("true", "yes", "on")
-    for kind in (int, float):
-        try:
-            return kind(value)
-        except ValueError:
-            pass
-    return value
-
-
-def parse_pairs(items: list[str] | None, flag: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"{flag} expects KEY=VALUE, got {item!r}")
-        out[key.strip()] = parse_value(value)
-    return out
 
 
 def parse_design(spec: str) -> Accelerator:
@@ -189,12 +168,7 @@ def _print_comparison(cmp: Comparison, name: str, limit: int) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    settings = parse_pairs(args.setting, "--setting")
-    if args.evaluator_python:
-        settings["python"] = args.evaluator_python
-    if args.memory_limit is not None:
-        settings["memory_limit_mb"] = args.memory_limit
-    evaluator = get_evaluator(args.evaluator, **settings)
+    evaluator = get_evaluator(args.evaluator, **evaluator_settings(args))
     if not evaluator.expensive:
         raise ValueError(
             f"--evaluator {args.evaluator}: compare tldse with another evaluator "
@@ -283,12 +257,7 @@ def register(subparsers: Any) -> None:
         "speed ratio measured in this run. Results are kept in an evaluation store "
         "(a rerun evaluates nothing twice). See docs/evaluators.md.",
     )
-    c.add_argument(
-        "--evaluator",
-        required=True,
-        help="scalesim, zigzag or command:PATH (a program speaking the JSON "
-        "protocol of docs/evaluators.md)",
-    )
+    add_evaluator_args(c, required=True)
     add_workload_arg(c, "resnet18")
     c.add_argument("--layers", help="only these layers (comma list of names)")
     c.add_argument(
@@ -301,27 +270,12 @@ def register(subparsers: Any) -> None:
     c.add_argument("--sample", type=int, help="how many designs to sample")
     c.add_argument("--seed", type=int, default=0, help="sampling seed (0)")
     c.add_argument(
-        "--setting",
-        action="append",
-        metavar="KEY=VALUE",
-        help="an evaluator setting, e.g. interface_bandwidth=CALC (repeatable)",
-    )
-    c.add_argument(
-        "--evaluator-python",
-        help="the Python with the tool installed (else TLDSE_SCALESIM_PYTHON / "
-        "TLDSE_ZIGZAG_PYTHON, else this Python)",
-    )
-    c.add_argument("--memory-limit", type=float, help="MB per tool process")
-    c.add_argument(
         "--store",
         default=DEFAULT_STORE,
         help=f"evaluation store file ({DEFAULT_STORE})",
     )
     c.add_argument("--no-store", action="store_true", help="keep no results")
     c.add_argument("--retry-failed", action="store_true", help="rerun stored failures")
-    c.add_argument("--jobs", type=int, default=1, help="tool processes at a time (1)")
-    c.add_argument("--scheduler", help="Dask scheduler address instead of --jobs")
-    c.add_argument("--timeout", type=float, help="seconds per layer evaluation")
     c.add_argument(
         "--energy",
         help="tldse's energy table (default: the evaluator's, else horowitz45)",

@@ -12,12 +12,14 @@ from rich.table import Table
 
 from tldse.cli._common import (
     add_energy_arg,
+    add_evaluator_args,
     add_mapper_args,
     add_threads_arg,
     add_workload_arg,
     console,
     default_out,
     errors,
+    evaluator_settings,
 )
 from tldse.exploration.api import DEFAULT_BUDGET, METHODS
 from tldse.search.metrics import OBJECTIVES, parse_constraints, parse_objectives
@@ -42,8 +44,13 @@ def cmd_explore(args: argparse.Namespace) -> int:
     argv = args.argv[args.argv.index("explore") + 1 :] if "explore" in args.argv else []
     command = "tldse explore " + " ".join(shlex.quote(a) for a in argv)
     budget = args.budget
+    if budget is not None and budget < 1:
+        raise ValueError(f"--budget must be >= 1, got {budget}")
+    if not args.evaluator and (args.setting or args.evaluator_python):
+        raise ValueError("--setting and --evaluator-python need --evaluator")
+    who = f", evaluator {args.evaluator}" if args.evaluator else ""
     errors.print(
-        f"exploring {space.name} for {'+'.join(names)} ({args.method}, budget "
+        f"exploring {space.name} for {'+'.join(names)} ({args.method}{who}, budget "
         f"{budget or f'min({DEFAULT_BUDGET}, space)'}) -> {out}",
         markup=False,
     )
@@ -69,16 +76,24 @@ def cmd_explore(args: argparse.Namespace) -> int:
         mapper=args.mapper,
         mapper_objective=args.mapper_objective,
         threads=args.threads,
+        evaluator=args.evaluator,
+        evaluator_settings=evaluator_settings(args) if args.evaluator else None,
+        jobs=args.jobs,
+        timeout_s=args.timeout,
+        scheduler=args.scheduler,
         progress=not args.quiet,
         command=command.strip(),
     )
     t = Table(
         title=f"{res.problem.name} on {res.problem.space.name}: {len(res.front)} "
-        f"Pareto designs from {res.n_simulations:,} simulations "
+        f"Pareto designs from {res.n_simulations:,} evaluations "
         f"({res.seconds:.1f} s)"
     )
-    cols = ["index", *res.problem.space.names, "latency_ms", "energy_uj",
-            "area_mm2", "edp_uj_ms"]  # fmt: skip
+    have = res.problem.available_metrics()
+    cols = ["index", *res.problem.space.names]
+    cols += [
+        m for m in ("latency_ms", "energy_uj", "area_mm2", "edp_uj_ms") if m in have
+    ]
     for c in cols:
         t.add_column(c, justify="right")
     front = res.front.sort_values(OBJECTIVES[res.problem.objectives[0]])
@@ -99,12 +114,16 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "explore",
         help="search a design space within a simulation budget, write a report",
-        description="Surrogate-pruned search (default): simulate a sample, train a "
-        "surrogate, predict every design, simulate those nearest the predicted "
-        "Pareto front, fine-tune, repeat until the budget or convergence. The "
-        "answer holds only simulated designs. Writes DIR/report.md with the front, "
-        "the best designs, a per-layer breakdown and the surrogate's errors. With "
-        "no arguments: the edge space on ResNet-18, 2000 simulations.",
+        description="Searches a design space for the Pareto front of a workload. "
+        "With tldse's analytical model (default) on a space it can sweep in "
+        "seconds, every design is simulated (the exact front); otherwise, and "
+        "always with an expensive --evaluator (SCALE-Sim, ZigZag, your simulator), "
+        "a surrogate-pruned search: evaluate a sample, train a surrogate, predict "
+        "every design, evaluate those nearest the predicted front, fine-tune, "
+        "repeat until the budget or convergence. The answer holds only evaluated "
+        "designs. Writes DIR/report.md with the front, the best designs, a "
+        "per-layer breakdown, the surrogate's errors and where the time went. With "
+        "no arguments: the edge space on ResNet-18.",
     )
     add_workload_arg(p, _DEFAULT_WORKLOAD, several=True)
     p.add_argument("--space", default=_DEFAULT_SPACE, help="built-in or file (edge)")
@@ -122,9 +141,18 @@ def register(subparsers: Any) -> None:
         "--budget",
         type=int,
         default=None,
-        help="simulations allowed (default min(2000, space size))",
+        help="evaluations allowed: designs evaluated, each on every distinct layer "
+        "(default min(2000, space size))",
     )
-    p.add_argument("--method", choices=METHODS, default="surrogate")
+    p.add_argument(
+        "--method",
+        choices=METHODS,
+        default="auto",
+        help="auto (default): every design where simulating them all is cheaper "
+        "than the surrogate search (the analytical model on spaces up to millions "
+        "of designs: the exact front), the surrogate search otherwise (always "
+        "with an expensive --evaluator); or surrogate, exhaustive, random, nsga2",
+    )
     p.add_argument(
         "--model",
         help="a saved surrogate (folder with model.json: from an earlier explore's "
@@ -156,6 +184,7 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="discard the simulations kept in --out before starting",
     )
+    add_evaluator_args(p, required=False)
     add_energy_arg(p)
     add_mapper_args(p)
     add_threads_arg(p, "C++ simulator")

@@ -85,6 +85,14 @@ class RunStats:
     processes: int = 0
     jobs: int = 1
 
+    def add(self, other: RunStats) -> None:
+        """Adds another call's counts and times to these (``jobs`` is kept)."""
+        names = ("pairs", "cached", "evaluated", "failed", "rejected", "processes",
+                 "evaluator_cpu_s", "evaluator_wall_s", "elapsed_s")  # fmt: skip
+        for name in names:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.jobs = max(self.jobs, other.jobs)
+
     @property
     def overhead_s(self) -> float:
         return max(0.0, self.elapsed_s - self.evaluator_wall_s / max(1, self.jobs))

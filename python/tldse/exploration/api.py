@@ -12,7 +12,8 @@ simulates nothing twice) and writes the data files of the answer
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,18 +34,26 @@ from tldse.exploration.problem import (
 from tldse.exploration.surrogate import PrunedConfig, surrogate_search
 from tldse.search.metrics import METRIC_INDEX
 from tldse.search.results import results_frame
-from tldse.sim import per_layer_breakdown
+from tldse.sim import evaluate, per_layer_breakdown
 from tldse.space import DesignSpace
+from tldse.workloads.fold import fold, unfold
 from tldse.workloads.layer import Workload
 from tldse.workloads.resolve import parse_workload_list
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from tldse.evaluators.base import Evaluator
     from tldse.learn.model import Surrogate
 
-METHODS = ("surrogate", "exhaustive", "random", "nsga2")
+METHODS = ("auto", "surrogate", "exhaustive", "random", "nsga2")
 DEFAULT_BUDGET = 2000
+#: Model rows the surrogate predicts per CPU-second, and its training cost in
+#: CPU-seconds, in the estimate ``auto`` compares a sweep with (measured on the
+#: 2-core machine, one torch thread). CPU time, not wall time: both sides of the
+#: comparison stay in one currency however loaded the machine is.
+_PREDICT_ROWS_PER_CPU_S = 5e5
+_TRAIN_CPU_S = 10.0
 
 
 def run_method(
@@ -58,7 +67,23 @@ def run_method(
     lookup: Lookup = None,
     progress: bool = False,
 ) -> SearchResult:
-    """One search with one method (see :data:`METHODS`)."""
+    """One search with one method (see :data:`METHODS`; ``auto`` is resolved by
+    :func:`choose_method` first)."""
+    if method == "auto":
+        method, reason = choose_method(problem, budget)
+        note(progress, f"method auto: {method}, {reason}")
+        res = run_method(
+            method,
+            problem,
+            budget,
+            seed=seed,
+            model=model,
+            config=config,
+            lookup=lookup,
+            progress=progress,
+        )
+        res.method_reason = f"auto: {reason}"
+        return res
     if method == "surrogate":
         return surrogate_search(
             problem,
@@ -76,6 +101,63 @@ def run_method(
     if method == "nsga2":
         return nsga2_search(problem, budget, seed=seed, lookup=lookup)
     raise SearchError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
+
+
+def choose_method(problem: Problem, budget: int) -> tuple[str, str]:
+    """``exhaustive`` where simulating every design is estimated to cost no more
+    than the surrogate search (the analytical model, ~microseconds per layer),
+    ``surrogate`` otherwise (always for an expensive evaluator); with why."""
+    n = len(problem.space)
+    if problem.evaluator is not None:
+        return "surrogate", (
+            f"{problem.evaluator_name} is an expensive evaluator: a surrogate "
+            f"chooses which of the {n:,} designs to evaluate"
+        )
+    if budget >= n:
+        return "exhaustive", f"the budget covers all {n:,} designs"
+    sweep_s = estimate_sweep_seconds(problem)
+    layers = sum(len(w.layers) for w in problem.folded)
+    per_layer = n * layers <= PrunedConfig().auto_layer_rows
+    rounds = PrunedConfig().rounds if per_layer else PrunedConfig().rounds_network
+    rows = n * (layers if per_layer else 1)
+    surrogate_s = (
+        _TRAIN_CPU_S + rounds * rows / _PREDICT_ROWS_PER_CPU_S + budget * sweep_s / n
+    )
+    costs = (
+        f"simulating all {n:,} designs costs ~{sweep_s:.3g} CPU-s, the surrogate "
+        f"search ~{surrogate_s:.3g} CPU-s"
+    )
+    if sweep_s <= surrogate_s:
+        return "exhaustive", f"the exact front is cheapest: {costs}"
+    return "surrogate", costs
+
+
+def estimate_sweep_seconds(problem: Problem, sample: int = 2048) -> float:
+    """CPU-seconds to simulate every design of the space, from timing a random
+    sample of ``sample`` designs (its dataflow mix is the space's)."""
+    n = len(problem.space)
+    k = min(n, sample)
+    idx = problem.space.sample(k, "random", seed=0)
+    t0 = time.process_time()
+    problem._simulate_parts(idx)
+    return (time.process_time() - t0) * n / max(k, 1)
+
+
+def _evaluator(
+    evaluator: str | Evaluator | None, settings: Mapping[str, Any] | None
+) -> Evaluator | None:
+    """The evaluator object (``None``: the analytical model)."""
+    if evaluator is None:
+        if settings:
+            raise SearchError("evaluator_settings need an evaluator")
+        return None
+    from tldse.evaluators import get_evaluator
+
+    if isinstance(evaluator, str):
+        return get_evaluator(evaluator, **dict(settings or {}))
+    if settings:
+        raise SearchError("evaluator_settings go with an evaluator name, not object")
+    return evaluator
 
 
 def _workloads(
@@ -112,7 +194,7 @@ def explore(
     objectives: str | Sequence[str] = "latency,energy,area",
     constraints: Sequence[str] | str | None = None,
     budget: int | None = None,
-    method: str = "surrogate",
+    method: str = "auto",
     model: str | Path | Surrogate | None = None,
     out: str | Path | None = None,
     seed: int = 0,
@@ -123,10 +205,27 @@ def explore(
     mapper: str = "heuristic",
     mapper_objective: str = "edp",
     threads: int | None = None,
+    evaluator: str | Evaluator | None = None,
+    evaluator_settings: Mapping[str, Any] | None = None,
+    jobs: int = 1,
+    timeout_s: float | None = None,
+    scheduler: Any = None,
+    store: str | Path | None = None,
     progress: bool = False,
 ) -> SearchResult:
-    """Searches ``space`` for ``workloads`` within ``budget`` simulations (default
-    ``min(2000, designs)``) and returns the simulated Pareto front.
+    """Searches ``space`` for ``workloads`` within ``budget`` evaluations (default
+    ``min(2000, designs)``) and returns the evaluated Pareto front.
+
+    ``evaluator``: who evaluates a design: tldse's analytical model (default), or an
+    expensive one (``scalesim``, ``zigzag``, ``command:PATH``, an
+    :class:`~tldse.evaluators.Evaluator`; ``evaluator_settings`` are its options),
+    run ``jobs`` processes at a time (or on the Dask ``scheduler``) with
+    ``timeout_s`` per layer; the budget then counts designs the evaluator runs on
+    (each on every distinct layer), and its results are kept in ``store``
+    (default ``out/evaluations.sqlite``) as they finish. ``method``: ``auto``
+    (default) simulates every design where that is cheaper than the surrogate
+    search (the analytical model on spaces up to millions of designs: the exact
+    front) and runs the surrogate search otherwise (see :func:`choose_method`).
 
     ``workloads``: one or several workload arguments (zoo name with
     ``:key=value`` options, or a file; see :mod:`tldse.workloads.resolve`), each
@@ -141,6 +240,11 @@ def explore(
     if method not in METHODS:
         raise SearchError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
     specs, w = _workloads(workloads, weights)
+    ev = _evaluator(evaluator, evaluator_settings)
+    if ev is not None and store is None and out is not None:
+        store = Path(out) / "evaluations.sqlite"
+    if store is not None:
+        Path(store).parent.mkdir(parents=True, exist_ok=True)
     problem = Problem.create(
         space,
         specs,
@@ -151,12 +255,18 @@ def explore(
         mapper=mapper,
         mapper_objective=mapper_objective,
         threads=threads,
+        evaluator=ev,
+        store=store if ev is not None else None,
+        jobs=jobs,
+        timeout_s=timeout_s,
+        scheduler=scheduler,
+        progress=progress,
     )
     n = len(problem.space)
     b = min(DEFAULT_BUDGET, n) if budget is None else int(budget)
     if b < 1:
         raise SearchError(f"budget must be >= 1, got {b}")
-    if method == "surrogate":
+    if method in ("surrogate", "auto"):
         from tldse.learn.model import resolve_device
 
         resolve_device(device)  # before anything is written or simulated
@@ -165,6 +275,15 @@ def explore(
         from tldse.learn.model import Surrogate
 
         surrogate = model if isinstance(model, Surrogate) else Surrogate.load(model)
+    reason = ""
+    if method == "auto":
+        method, why = (
+            ("surrogate", "a trained model was given")
+            if surrogate is not None
+            else choose_method(problem, b)
+        )
+        reason = f"auto: {why}"
+        note(progress, f"method {method} ({why})")
     if out is not None and method != "exhaustive":
         path = Path(out) / "simulations.jsonl"
         if fresh:
@@ -176,6 +295,7 @@ def explore(
     res = run_method(
         method, problem, b, seed=seed, model=surrogate, config=cfg, progress=progress
     )
+    res.method_reason = reason or res.method_reason
     if out is not None:
         res.outputs = write_outputs(res, Path(out))
     return res
@@ -191,6 +311,8 @@ def per_layer(res: SearchResult, index: int) -> pd.DataFrame:
     import pandas as pd
 
     p = res.problem
+    if p.evaluator is not None:
+        return _per_layer_evaluator(res, index)
     configs = p.space.configs(np.array([index], dtype=np.int64))
     frames = [
         per_layer_breakdown(
@@ -206,10 +328,58 @@ def per_layer(res: SearchResult, index: int) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _with_shares(df: pd.DataFrame) -> pd.DataFrame:
+    """Adds each layer's share (count included) of the latency and energy."""
+    for name in ("latency", "energy"):
+        part = df[f"{name}_cycles" if name == "latency" else "energy_pj"] * df["count"]
+        total = float(np.nansum(part))
+        df[f"{name}_share"] = part / total if total else np.nan
+    return df
+
+
+def _per_layer_evaluator(res: SearchResult, index: int) -> pd.DataFrame:
+    """:func:`per_layer` from an expensive evaluator (its store holds the
+    results), with tldse's analytical latency beside it."""
+    import pandas as pd
+
+    from tldse.evaluators.base import STATUSES
+
+    p = res.problem
+    idx = np.array([index], dtype=np.int64)
+    configs = p.space.configs(idx)
+    frames = []
+    for wl, batch in zip(p.workloads, p._evaluate(idx), strict=True):
+        folded, where = fold(wl)
+        ev = evaluate(
+            configs,
+            folded,
+            energy=energy_from_spec(p.energy),
+            mapper_objective=p.mapper_objective,  # type: ignore[arg-type]
+            mapper=p.mapper,  # type: ignore[arg-type]
+        )
+        lat = np.where(batch.ok, batch.latency_cycles, np.nan)[0][where]
+        en = np.where(batch.ok, batch.energy_pj, np.nan)[0][where]
+        counts = np.array([layer.count for layer in wl.layers], dtype=np.int64)
+        df = pd.DataFrame(
+            {
+                "workload": wl.name,
+                "layer": list(wl.names),
+                "count": counts,
+                "latency_cycles": lat,
+                "energy_pj": en,
+                "tldse_latency_cycles": unfold(ev["latency_cycles"], where)[0],
+                "status": np.array(STATUSES, dtype=object)[batch.status[0][where]],
+                "message": batch.message[0][where],
+            }
+        )
+        frames.append(_with_shares(df))
+    return pd.concat(frames, ignore_index=True)
+
+
 def parity(res: SearchResult) -> dict[str, Any] | None:
     """Out-of-sample errors of the surrogate: each design's prediction made
-    before it was simulated vs its simulated latency / energy (weighted sums
-    over workloads)."""
+    before it was evaluated vs its evaluated latency / energy (weighted sums
+    over workloads; energy only where the evaluator reports it)."""
     if res.predictions is None or not len(res.predictions):
         return None
     from tldse.learn.metrics import kendall_tau
@@ -222,9 +392,14 @@ def parity(res: SearchResult) -> dict[str, Any] | None:
     rows = np.array([pos[int(k)] for k in pred[:, 0]])
     lat_t = res.metrics[rows, METRIC_INDEX["latency_cycles"]]
     en_t = res.metrics[rows, METRIC_INDEX["energy_uj"]] * 1e6
-    ok = np.isfinite(lat_t) & np.isfinite(en_t)
+    targets = [("latency", lat_p, lat_t)]
+    if "energy_uj" in res.problem.available_metrics():
+        targets.append(("energy", en_p, en_t))
+    ok = np.isfinite(lat_t)
+    for _, _, t_ in targets:
+        ok &= np.isfinite(t_)
     out: dict[str, Any] = {"n": int(ok.sum())}
-    for name, p_, t_ in (("latency", lat_p, lat_t), ("energy", en_p, en_t)):
+    for name, p_, t_ in targets:
         pp, tt = p_[ok], t_[ok]
         ape = np.abs(pp - tt) / tt
         out[name] = {
@@ -248,16 +423,18 @@ class ExploreOutputs:
 
 
 def write_outputs(res: SearchResult, out: Path) -> ExploreOutputs:
-    """Writes ``simulated.csv``, ``front.csv``, ``best.json``, ``layers.csv``
-    (the per-layer breakdown of the best design for the first objective) and the
-    trained surrogate (``model/``) in ``out``. Every reported design is simulated
+    """Writes ``front.csv``, ``best.json``, ``simulated.csv`` (every evaluated
+    design, in order; not for the exhaustive method), ``layers.csv`` (the per-layer
+    breakdown of the best design for the first objective) and the trained
+    surrogate (``model/``) in ``out``. Every reported design is simulated
     again to check that it meets the constraints."""
     out.mkdir(parents=True, exist_ok=True)
     p = res.problem
-    sim = results_frame(p.space, res.indices, res.metrics)
-    sim.insert(1, "order", np.arange(len(sim)))
-    sim["valid"] = res.valid
-    write_atomic(out / "simulated.csv", sim.to_csv(index=False))
+    if res.method != "exhaustive":  # every design: the front is what matters
+        sim = results_frame(p.space, res.indices, res.metrics)
+        sim.insert(1, "order", np.arange(len(sim)))
+        sim["valid"] = res.valid
+        write_atomic(out / "simulated.csv", sim.to_csv(index=False))
     write_atomic(out / "front.csv", res.front.to_csv(index=False))
     summary = res.summary()
     par = parity(res)

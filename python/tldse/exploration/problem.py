@@ -23,10 +23,12 @@ import numpy as np
 import numpy.typing as npt
 
 from tldse._util.io import differences, package_version, write_atomic
-from tldse.arch import EnergyTable, energy_from_spec, energy_spec
+from tldse.arch import CONFIG_INDEX, EnergyTable, energy_from_spec, energy_spec
+from tldse.evaluators.runner import RunStats
 from tldse.search.metrics import (
     METRIC_INDEX,
     METRICS,
+    OBJECTIVES,
     Constraint,
     objective_columns,
     parse_constraints,
@@ -44,6 +46,9 @@ from tldse.workloads.resolve import resolve_workload
 if TYPE_CHECKING:
     import pandas as pd
 
+    from tldse.evaluators.base import Evaluator
+    from tldse.evaluators.runner import EvaluationBatch
+    from tldse.evaluators.store import EvaluationStore
     from tldse.learn.model import Surrogate
 
 #: Precomputed per-workload metric tables of the whole space (or one table).
@@ -52,6 +57,19 @@ Lookup = npt.NDArray[np.float64] | Sequence[npt.NDArray[np.float64]] | None
 
 class SearchError(ValueError):
     """A search that cannot run as asked."""
+
+
+def _expensive(evaluator: Evaluator | str | None) -> Evaluator | None:
+    """The evaluator to run through the evaluation machinery, or ``None`` for
+    tldse's analytical model (called in C++ directly: the cheap path)."""
+    if evaluator is None:
+        return None
+    from tldse.evaluators import get_evaluator
+
+    ev = get_evaluator(evaluator) if isinstance(evaluator, str) else evaluator
+    if not ev.expensive:
+        return None  # the analytical model: same numbers, the direct path
+    return ev
 
 
 # ---------------------------------------------------------------- the problem
@@ -75,6 +93,27 @@ class Problem:
     threads: int | None = None
     #: where simulations are kept and found again (``tldse explore --out``)
     cache: SimulationCache | None = field(default=None, repr=False, compare=False)
+    #: who evaluates designs: ``None`` is tldse's analytical model, called in C++
+    #: directly; an expensive :class:`~tldse.evaluators.Evaluator` (SCALE-Sim,
+    #: ZigZag, a command) runs through :func:`tldse.evaluators.evaluate_designs`
+    #: with the settings below
+    evaluator: Evaluator | None = field(default=None, repr=False, compare=False)
+    #: the evaluation store of an expensive evaluator (results kept as they finish)
+    store: EvaluationStore | None = field(default=None, repr=False, compare=False)
+    jobs: int = 1
+    timeout_s: float | None = None
+    scheduler: Any = field(default=None, repr=False, compare=False)
+    progress: bool = field(default=False, repr=False, compare=False)
+    #: what the expensive evaluator's calls cost so far (summed over calls)
+    evaluator_stats: RunStats = field(
+        default_factory=RunStats, repr=False, compare=False
+    )
+    #: per design, per workload: (latency, energy) of its folded layers (NaN where
+    #: not ok) from the expensive evaluator, so network metrics and per-layer
+    #: training rows of one design come from one evaluation
+    _layer_memo: dict[int, list[npt.NDArray[np.float64]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def create(
@@ -89,7 +128,20 @@ class Problem:
         mapper: str = "heuristic",
         mapper_objective: str = "edp",
         threads: int | None = None,
+        evaluator: Evaluator | str | None = None,
+        store: EvaluationStore | str | Path | None = None,
+        jobs: int = 1,
+        timeout_s: float | None = None,
+        scheduler: Any = None,
+        progress: bool = False,
     ) -> Problem:
+        """``evaluator``: ``None`` or ``"analytical"`` (tldse's model), or an
+        expensive evaluator (an :class:`~tldse.evaluators.Evaluator` or a name for
+        :func:`~tldse.evaluators.get_evaluator`), run ``jobs`` processes at a time
+        (or on the Dask ``scheduler``) with ``timeout_s`` per layer, its results
+        kept in ``store`` as they finish. Objectives and constraints on metrics the
+        evaluator does not report (energy, for SCALE-Sim) are refused."""
+        ev = _expensive(evaluator)
         sp = space if isinstance(space, DesignSpace) else DesignSpace.load(space)
         sp._check_indexable()
         items: list[Workload | str] = (
@@ -103,7 +155,7 @@ class Problem:
             raise SearchError(
                 f"weights: expected {len(wls)} positive numbers, got {list(w)}"
             )
-        return cls(
+        problem = cls(
             space=sp,
             workloads=wls,
             weights=w,
@@ -113,7 +165,47 @@ class Problem:
             mapper=mapper,
             mapper_objective=mapper_objective,
             threads=threads,
+            evaluator=ev,
+            jobs=jobs,
+            timeout_s=timeout_s,
+            scheduler=scheduler,
+            progress=progress,
         )
+        problem._check_metrics()
+        if ev is not None and store is not None:
+            from tldse.evaluators.store import EvaluationStore
+
+            problem.store = (
+                store if isinstance(store, EvaluationStore) else EvaluationStore(store)
+            )
+        return problem
+
+    @property
+    def evaluator_name(self) -> str:
+        """``analytical`` or the expensive evaluator's name."""
+        return "analytical" if self.evaluator is None else self.evaluator.name
+
+    def available_metrics(self) -> list[str]:
+        """The metric columns this problem's evaluator gives (all of them for the
+        analytical model; no energy, EDP or power for an evaluator without energy,
+        no DRAM bytes for one that does not report DRAM traffic)."""
+        if self.evaluator is None:
+            return list(METRICS)
+        out = ["latency_cycles", "latency_ms", "area_mm2", "utilization"]
+        if self.evaluator.has_energy:
+            out += ["energy_uj", "edp_uj_ms", "power_mw"]
+        return [m for m in METRICS if m in out]
+
+    def _check_metrics(self) -> None:
+        have = set(self.available_metrics())
+        wanted = [(o, OBJECTIVES[o]) for o in self.objectives]
+        wanted += [(str(c), c.metric_column) for c in self.constraints]
+        bad = [what for what, col in wanted if col not in have]
+        if bad:
+            raise SearchError(
+                f"the {self.evaluator_name} evaluator does not report what "
+                f"{', '.join(bad)} needs; its metrics: {', '.join(sorted(have))}"
+            )
 
     @property
     def folded(self) -> list[Workload]:
@@ -167,6 +259,8 @@ class Problem:
     def _simulate_parts(
         self, idx: npt.NDArray[np.int64]
     ) -> list[npt.NDArray[np.float64]]:
+        if self.evaluator is not None:
+            return [self._metrics_of(b) for b in self._evaluate(idx)]
         return [
             evaluate_designs(
                 self.space,
@@ -180,10 +274,77 @@ class Problem:
             for wl in self.folded
         ]
 
+    def _evaluate(self, idx: npt.NDArray[np.int64]) -> list[EvaluationBatch]:
+        """The expensive evaluator on designs ``idx``, one batch per workload."""
+        from tldse.evaluators.runner import evaluate_designs
+
+        assert self.evaluator is not None
+        configs = self.space.configs(idx)
+        out = []
+        for wl in self.folded:
+            batch = evaluate_designs(
+                self.evaluator,
+                configs,
+                wl,
+                store=self.store,
+                jobs=self.jobs,
+                scheduler=self.scheduler,
+                timeout_s=self.timeout_s,
+                progress=self.progress,
+            )
+            self.evaluator_stats.add(batch.stats)
+            out.append(batch)
+        has_energy = self.evaluator.has_energy
+        for j, k in enumerate(idx.tolist()):
+            self._layer_memo[int(k)] = [
+                np.concatenate(
+                    [
+                        np.where(b.ok[j], b.latency_cycles[j], np.nan),
+                        np.where(
+                            b.ok[j], b.energy_pj[j] if has_energy else 1.0, np.nan
+                        ),
+                    ]
+                )
+                for b in out
+            ]
+        return out
+
+    def _metrics_of(self, batch: EvaluationBatch) -> npt.NDArray[np.float64]:
+        """The metric table of an expensive evaluator's batch (NaN rows: a layer
+        that failed; NaN columns: metrics the evaluator does not report)."""
+        cfg = batch.designs
+        lat = batch.total_latency_cycles
+        clock = cfg[:, CONFIG_INDEX["clock_mhz"]]
+        pes = cfg[:, CONFIG_INDEX["pe_rows"]] * cfg[:, CONFIG_INDEX["pe_cols"]]
+        table = energy_from_spec(self.energy)
+        area = np.array([table.area_um2(row) for row in cfg], dtype=np.float64)
+        i = METRIC_INDEX
+        m = np.full((len(cfg), len(METRICS)), np.nan)
+        m[:, i["latency_cycles"]] = lat
+        m[:, i["latency_ms"]] = lat / (clock * 1e3)
+        m[:, i["area_mm2"]] = area * 1e-6
+        macs = float(batch.layers.macs)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m[:, i["utilization"]] = macs / (lat * pes)
+        if self.evaluator is not None and self.evaluator.has_energy:
+            en = batch.total_energy_pj * 1e-6
+            m[:, i["energy_uj"]] = en
+            m[:, i["edp_uj_ms"]] = en * m[:, i["latency_ms"]]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                m[:, i["power_mw"]] = en / m[:, i["latency_ms"]]
+        m[~np.isfinite(lat)] = np.nan
+        return m
+
     def _simulate_layers(
         self, idx: npt.NDArray[np.int64]
     ) -> list[npt.NDArray[np.float64]]:
-
+        if self.evaluator is not None:
+            # (an evaluator without energy gets 1.0: the shape is kept, never used)
+            missing = np.array([int(k) not in self._layer_memo for k in idx])
+            if missing.any():
+                self._evaluate(idx[missing])
+            rows = [self._layer_memo[int(k)] for k in idx]
+            return [np.stack([r[w] for r in rows]) for w in range(len(self.workloads))]
         configs = self.space.configs(idx)
         table = energy_from_spec(self.energy) if self.energy else None
         out = []
@@ -205,7 +366,8 @@ class Problem:
 
     def valid(self, metrics: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
         """Feasible and meeting every constraint."""
-        ok = ~np.isnan(metrics).any(axis=1)
+        cols = [METRIC_INDEX[c] for c in self.available_metrics()]
+        ok = ~np.isnan(metrics[:, cols]).any(axis=1)
         for c in self.constraints:
             ok &= c.mask(metrics)
         return np.asarray(ok, dtype=bool)
@@ -242,6 +404,13 @@ class SimulationCache:
             "mapper": problem.mapper,
             "mapper_objective": problem.mapper_objective,
         }
+        if problem.evaluator is not None:  # results of another evaluator never mix
+            ident = problem.evaluator.identity()
+            self.header["evaluator"] = {
+                "name": ident.name,
+                "version": ident.version,
+                "settings": ident.settings,
+            }
         # through JSON, so that it compares equal to what is read back
         self.header = json.loads(json.dumps(self.header))
         #: row width per workload of each kind
@@ -384,9 +553,10 @@ class Oracle:
             else list(lookup)
         )
         self.order: list[int] = []  # simulated designs, in simulation order
-        self._rows: list[npt.NDArray[np.float64]] = []
+        self._blocks: list[npt.NDArray[np.float64]] = []  # their metric rows
+        self._table: npt.NDArray[np.float64] | None = None  # the blocks, joined
         self._parts: list[list[npt.NDArray[np.float64]]] = []
-        self._seen: dict[int, int] = {}
+        self._seen: dict[int, int] = {}  # design -> its row
         self.sim_seconds = 0.0
 
     @property
@@ -420,15 +590,20 @@ class Oracle:
             m = combine(parts, self.problem.weights)
             self._parts.append(parts)
             self.sim_seconds += time.perf_counter() - t0
-            for k, row in zip(new, m, strict=True):
-                self._seen[k] = len(self.order)
-                self.order.append(k)
-                self._rows.append(row)
+            first = len(self.order)
+            self._seen.update(zip(new, range(first, first + len(new)), strict=True))
+            self.order.extend(new)
+            self._blocks.append(np.asarray(m, dtype=np.float64))
+            self._table = None
+        pos = np.fromiter(
+            (self._seen.get(k, -1) for k in idx.tolist()),
+            dtype=np.int64,
+            count=len(idx),
+        )
         out = np.full((len(idx), len(METRICS)), np.nan)
-        for j, k in enumerate(idx.tolist()):
-            pos = self._seen.get(k)
-            if pos is not None:
-                out[j] = self._rows[pos]
+        hit = pos >= 0
+        if hit.any():
+            out[hit] = self.metrics()[pos[hit]]
         return out
 
     def known(self, indices: npt.ArrayLike) -> npt.NDArray[np.bool_]:
@@ -439,9 +614,14 @@ class Oracle:
         return np.asarray(self.order, dtype=np.int64)
 
     def metrics(self) -> npt.NDArray[np.float64]:
-        if not self._rows:
+        """The metric rows of the simulated designs, in simulation order."""
+        if not self._blocks:
             return np.empty((0, len(METRICS)))
-        return np.stack(self._rows)
+        if self._table is None:
+            self._table = np.concatenate(self._blocks)
+            self._table.flags.writeable = False  # shared: callers copy to change
+            self._blocks = [self._table]
+        return self._table
 
     def parts(self) -> list[npt.NDArray[np.float64]]:
         """Per-workload metric tables of the simulated designs (in order)."""
@@ -481,6 +661,8 @@ class SearchResult:
     #: what :func:`tldse.exploration.api.write_outputs` computed for the files
     #: (set by ``explore(out=...)``; the report reuses it)
     outputs: Any = None
+    #: why ``explore(method="auto")`` chose the method
+    method_reason: str = ""
 
     @property
     def n_simulations(self) -> int:
@@ -497,6 +679,7 @@ class SearchResult:
         p = self.problem
         return {
             "method": self.method,
+            "method_reason": self.method_reason,
             "space": p.space.name,
             "designs": len(p.space),
             "workloads": [w.name for w in p.workloads],
@@ -511,9 +694,36 @@ class SearchResult:
             "sim_seconds": self.sim_seconds,
             "stopped": self.stopped,
             "granularity": self.granularity,
+            "evaluator": self.evaluator_summary(),
             "rounds": self.rounds,
             "best": self.best,
         }
+
+    def evaluator_summary(self) -> dict[str, Any]:
+        """Who evaluated the designs and what it cost: the evaluator's identity,
+        its pairs (evaluated, from the store, failed), its CPU and wall seconds,
+        and tldse's own time (the search's wall time minus the time spent waiting
+        for evaluations)."""
+        p = self.problem
+        out: dict[str, Any] = {"name": p.evaluator_name}
+        if p.evaluator is not None:
+            ident = p.evaluator.identity()
+            st = p.evaluator_stats
+            out.update(
+                version=ident.version,
+                settings=ident.settings,
+                key=ident.key,
+                pairs=st.pairs,
+                evaluated_pairs=st.evaluated,
+                stored_pairs=st.cached,
+                failed_pairs=st.failed,
+                evaluator_cpu_s=st.evaluator_cpu_s,
+                evaluator_wall_s=st.evaluator_wall_s,
+                jobs=p.jobs,
+            )
+        out["evaluation_seconds"] = self.sim_seconds
+        out["tldse_seconds"] = max(0.0, self.seconds - self.sim_seconds)
+        return out
 
 
 def finish(

@@ -9,6 +9,8 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from tldse._util.io import write_atomic
 from tldse.exploration.api import ExploreOutputs, write_outputs
 from tldse.exploration.problem import SearchResult
@@ -27,14 +29,22 @@ def _plot_front(res: SearchResult, path: Path) -> None:
     fig = figure(figsize=(6.4, 4.8), dpi=110)
     ax = fig.subplots()
     met = res.metrics
+    # at most ~20,000 background points (an exhaustive run has every design)
+    stride = max(1, len(met) // 20_000)
+    every = f" (1 in {stride})" if stride > 1 else ""
+    keep = np.zeros(len(met), dtype=bool)
+    keep[::stride] = True
     ax.scatter(
-        met[~ok, xi],
-        met[~ok, yi],
+        met[~ok & keep, xi],
+        met[~ok & keep, yi],
         s=4,
         c="#dddddd",
-        label="simulated, fails constraints",
+        label=f"evaluated, fails constraints{every}",
     )
-    ax.scatter(met[ok, xi], met[ok, yi], s=4, c="#999999", label="simulated")
+    ax.scatter(
+        met[ok & keep, xi], met[ok & keep, yi], s=4, c="#999999",
+        label=f"evaluated{every}",
+    )  # fmt: skip
     f = res.front
     if len(p.objectives) >= 3:
         sc = ax.scatter(
@@ -51,17 +61,18 @@ def _plot_front(res: SearchResult, path: Path) -> None:
     ax.set_title(
         f"{p.name} on {p.space.name}: {res.method}, {res.n_simulations} simulations"
     )
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     save_png(fig, path)
 
 
 def _plot_parity(par: dict[str, Any], path: Path) -> None:
-    fig = figure(figsize=(9, 4.2), dpi=110)
-    axes = fig.subplots(1, 2)
-    for ax, name, unit in zip(
-        axes, ("latency", "energy"), ("cycles", "pJ"), strict=True
-    ):
+    units = {"latency": "cycles", "energy": "pJ"}
+    names = [n for n in units if n in par]
+    fig = figure(figsize=(4.5 * len(names), 4.2), dpi=110)
+    axes = np.atleast_1d(fig.subplots(1, len(names)))
+    for ax, name in zip(axes, names, strict=True):
+        unit = units[name]
         d = par[name]
         ax.scatter(d["true"], d["pred"], s=5, alpha=0.6)
         if len(d["true"]):
@@ -103,25 +114,28 @@ def write_explore_report(
     recheck = outputs.recheck
     chosen_obj = p.objectives[0]
     chosen = res.best.get(chosen_obj)
+    ev = res.evaluator_summary()
+    what = "simulations" if p.evaluator is None else f"{ev['name']} evaluations"
+    kind = "(design, layer) pairs" if res.granularity == "layer" else "networks"
     lines = [
         f"# tldse explore: {p.name} on {p.space.name}",
         "",
-        f"- method **{res.method}**, {res.n_simulations:,} simulations of a "
-        f"{len(p.space):,}-design space "
+        f"- method **{res.method}**"
+        + (f" ({res.method_reason})" if res.method_reason else "")
+        + f", {res.n_simulations:,} {what} of a {len(p.space):,}-design space "
         f"({100 * res.n_simulations / len(p.space):.2f}%), budget {res.budget:,}, "
         f"stopped: {res.stopped}"
-        + (
-            f"; surrogate of {'(design, layer) pairs' if res.granularity == 'layer' else 'networks'}"  # noqa: E501
-            if res.granularity
-            else ""
-        ),
+        + (f"; surrogate of {kind}" if res.granularity else ""),
         f"- objectives (minimised): {', '.join(p.objectives)}; constraints: "
         f"{', '.join(str(c) for c in p.constraints) or 'none'}",
-        f"- workloads: {', '.join(f'{w.name} (x{x:g})' for w, x in zip(p.workloads, p.weights, strict=True))}",  # noqa: E501
-        f"- {int(res.valid.sum()):,} simulated designs meet the constraints; "
-        f"Pareto front: {len(res.front)} designs (all simulated, none predicted); "
-        f"re-simulated, {100 * (recheck or 0):.0f}% of them meet the constraints",
-        f"- wall time {res.seconds:.1f} s, of which simulation {res.sim_seconds:.3g} s",
+        "- workloads: "
+        + ", ".join(
+            f"{w.name} (x{x:g})" for w, x in zip(p.workloads, p.weights, strict=True)
+        ),
+        f"- {int(res.valid.sum()):,} evaluated designs meet the constraints; "
+        f"Pareto front: {len(res.front)} designs (all evaluated, none predicted); "
+        f"evaluated again, {100 * (recheck or 0):.0f}% of them meet the constraints",
+        *_time_lines(res, ev),
         "",
         "## Reproduce",
         "",
@@ -203,6 +217,7 @@ def write_explore_report(
                         },
                     }
                     for k in ("latency", "energy")
+                    if k in par
                 ],
                 ["target", "designs", "mape_pct", "p90_ape_pct", "kendall_tau"],
             ),
@@ -219,6 +234,26 @@ def write_explore_report(
     return path
 
 
+def _time_lines(res: SearchResult, ev: dict[str, Any]) -> list[str]:
+    """Where the wall time went: the evaluator, and tldse's own work."""
+    if res.problem.evaluator is None:
+        return [
+            f"- wall time {res.seconds:.1f} s, of which simulation "
+            f"{res.sim_seconds:.3g} s"
+        ]
+    share = 100 * ev["tldse_seconds"] / res.seconds if res.seconds else 0.0
+    settings = ", ".join(f"{k}={v}" for k, v in sorted(ev["settings"].items()))
+    return [
+        f"- evaluator **{ev['name']}** {ev['version']} ({settings or 'defaults'}; "
+        f"key {ev['key']}): {ev['evaluated_pairs']:,} (design, layer) pairs run, "
+        f"{ev['stored_pairs']:,} from the store, {ev['failed_pairs']:,} failed",
+        f"- wall time {res.seconds:.1f} s: waiting for the evaluator "
+        f"{ev['evaluation_seconds']:.1f} s ({ev['evaluator_cpu_s']:.1f} CPU-s in "
+        f"its processes, {ev['jobs']} at a time), tldse's own work (surrogate, "
+        f"predictions, Pareto layers) {ev['tldse_seconds']:.1f} s = {share:.1f}%",
+    ]
+
+
 def _command(res: SearchResult, seed: int) -> str:
     p = res.problem
     parts = ["tldse", "explore", "--space", p.space.name]
@@ -227,6 +262,10 @@ def _command(res: SearchResult, seed: int) -> str:
     parts += ["--objectives", ",".join(p.objectives)]
     for c in p.constraints:
         parts += ["--constraint", str(c)]
+    if p.evaluator is not None:
+        parts += ["--evaluator", p.evaluator_name]
+        for k, v in sorted(p.evaluator.settings().items()):
+            parts += ["--setting", f"{k}={v}"]
     parts += ["--budget", str(res.budget), "--method", res.method]
     if res.granularity:
         parts += ["--granularity", res.granularity]

@@ -95,6 +95,11 @@ class Constraint:
     def __str__(self) -> str:
         return f"{self.metric}{self.op}{self.value:g}"
 
+    @property
+    def metric_column(self) -> str:
+        """The column of :data:`METRICS` it constrains."""
+        return UNITS[self.metric][0]
+
     def mask(self, metrics: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
         """Which rows of a ``(n, len(METRICS))`` table satisfy it (NaN: False)."""
         column, factor = UNITS[self.metric]

@@ -1,0 +1,126 @@
+"""``explore`` with an evaluator: the budget counts evaluated designs, results go
+to the evaluation store and resume, failures are recorded and the run goes on, the
+report says where the time went; ``method="auto"`` picks exhaustive only where the
+analytical model can sweep the space cheaply."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tldse
+from tldse.evaluators import CommandEvaluator
+from tldse.exploration.api import choose_method
+from tldse.exploration.problem import Problem, SearchError
+from tldse.workloads import Layer, Workload
+
+FAKE = Path(__file__).parent / "fake_evaluator.py"
+NET = Workload(
+    "fakenet",
+    [
+        Layer.conv("a", c=8, k=16, h=16, r=3),
+        Layer.conv("b", c=4, k=8, h=8, r=1, count=3),
+        Layer.gemm("g", 20, 12, 6),
+    ],
+)
+
+
+def fake(**settings: object) -> CommandEvaluator:
+    return CommandEvaluator(f"{sys.executable} {FAKE}", settings=settings)
+
+
+def fake_latency(acc: tldse.Accelerator) -> float:
+    """The fake tool's network latency, by hand: ceil(MACs / PEs) + 10 per layer
+    occurrence."""
+    pes = acc.pe_rows * acc.pe_cols
+    return float(
+        sum((math.ceil(layer.macs / pes) + 10) * layer.count for layer in NET.layers)
+    )
+
+
+@pytest.mark.slow
+def test_explore_with_an_expensive_evaluator(tmp_path: Path) -> None:
+    log = tmp_path / "calls.log"
+    out = tmp_path / "ex"
+    kw = {"objectives": "latency,area", "budget": 30, "out": out, "jobs": 2}
+    res = tldse.explore("tiny", NET, evaluator=fake(log=str(log)), **kw)  # type: ignore[arg-type]
+    assert res.method == "surrogate" and "expensive evaluator" in res.method_reason
+    assert res.n_simulations <= 30
+    # rs designs fail in the fake tool: recorded, never on the front, run goes on
+    configs = res.problem.space.configs(res.indices)
+    rs = configs[:, tldse.CONFIG_COLUMNS.index("dataflow")] == 3
+    assert rs.any() and np.isnan(res.metrics[rs, 0]).all()
+    front = res.front
+    assert len(front) and (front["dataflow"] != "rs").all()
+    for _, row in front.iterrows():  # the evaluator's numbers, checked by hand
+        acc = tldse.Accelerator(
+            **{c: row[c] for c in tldse.CONFIG_COLUMNS if c != "dataflow"},
+            dataflow=row["dataflow"],
+        )
+        assert row["latency_cycles"] == fake_latency(acc)
+    summary = res.evaluator_summary()
+    assert summary["name"].startswith("command:") and summary["failed_pairs"] > 0
+    text = (out / "report.md").read_text()
+    assert "waiting for the evaluator" in text and "tldse's own work" in text
+    assert (out / "evaluations.sqlite").is_file()
+    # a rerun evaluates nothing twice: the tool is not called again
+    calls = log.read_text().count("start")
+    again = tldse.explore("tiny", NET, evaluator=fake(log=str(log)), **kw)  # type: ignore[arg-type]
+    assert log.read_text().count("start") == calls
+    assert again.front_indices().tolist() == res.front_indices().tolist()
+
+
+def test_metrics_the_evaluator_does_not_report_are_refused() -> None:
+    with pytest.raises(SearchError, match=r"does not report what energy needs"):
+        Problem.create("tiny", "alexnet", objectives="latency,energy",
+                       evaluator="scalesim")  # fmt: skip
+    with pytest.raises(SearchError, match="power_mw<=5"):
+        Problem.create("tiny", "alexnet", objectives="latency",
+                       constraints="power_mw<=5", evaluator="scalesim")  # fmt: skip
+    p = Problem.create("tiny", "alexnet", objectives="latency,area",
+                       evaluator="scalesim")  # fmt: skip
+    assert "energy_uj" not in p.available_metrics()
+    # the analytical model needs no evaluator object (the direct C++ path)
+    assert Problem.create("tiny", "alexnet", evaluator="analytical").evaluator is None
+
+
+def test_auto_picks_exhaustive_only_where_a_sweep_is_cheaper(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    p = Problem.create("tiny", "alexnet")
+    assert choose_method(p, 10_000)[0] == "exhaustive"  # the budget covers it
+    method, why = choose_method(p, 50)
+    assert method == "exhaustive" and "exact front is cheapest" in why
+    from tldse.exploration import api
+
+    monkeypatch.setattr(api, "estimate_sweep_seconds", lambda _p: 1e6)
+    method, why = choose_method(p, 50)
+    assert method == "surrogate" and "~1e+06 CPU-s" in why
+    ev = Problem.create("tiny", "alexnet", evaluator=fake())
+    assert choose_method(ev, 50)[0] == "surrogate"
+
+
+def test_estimate_of_a_sweep_scales_with_the_space() -> None:
+    from tldse.exploration.api import estimate_sweep_seconds
+
+    small = Problem.create("tiny", "alexnet")
+    t = estimate_sweep_seconds(small)
+    assert 0 < t < 60  # 576 designs x 5 layers: milliseconds, with slack for load
+
+
+@pytest.mark.slow
+def test_default_explore_is_the_exact_front_of_the_sweep(tmp_path: Path) -> None:
+    """``tldse explore`` with no arguments: exhaustive, the sweep's front."""
+    res = tldse.explore(out=tmp_path / "ex")
+    assert res.method == "exhaustive" and res.method_reason.startswith("auto:")
+    sweep = tldse.sweep("edge", "resnet18")
+    cols = ["latency_ms", "energy_uj", "area_mm2"]
+    a = res.front.sort_values(cols)[cols].to_numpy()
+    b = sweep.front.sort_values(cols)[cols].to_numpy()
+    np.testing.assert_array_equal(a, b)
+    assert not (tmp_path / "ex" / "simulated.csv").exists()  # no 387k-row file
+    assert "exhaustive" in (tmp_path / "ex" / "report.md").read_text()
