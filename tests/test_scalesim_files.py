@@ -7,7 +7,6 @@ itself runs (slow tests: SCALE-Sim 3.0.0 from ``TLDSE_SCALESIM_PYTHON``, else
 
 from __future__ import annotations
 
-import os
 import subprocess
 import warnings
 from pathlib import Path
@@ -16,6 +15,8 @@ import pytest
 
 import tldse
 from tldse.arch import ScaleSimWarning
+
+from .helpers import peer_python
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 V3 = EXAMPLES / "scalesim_32x32_os.cfg"
@@ -141,13 +142,7 @@ def test_sparsity_ratio_warned(tmp_path: Path) -> None:
 # --- SCALE-Sim itself on the examples (slow) -----------------------------------------
 
 
-def _python(var: str, venv: str, what: str) -> str:
-    path = os.environ.get(var) or f"/tmp/{venv}/bin/python"
-    if not Path(path).exists():
-        pytest.skip(
-            f"{what} is not installed: make its venv (docs/evaluators.md) or set {var}"
-        )
-    return path
+_python = peer_python
 
 
 def run_scalesim(
