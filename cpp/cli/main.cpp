@@ -34,9 +34,10 @@ workload (exactly one):
                       ignored.
   --topology FILE     a SCALE-Sim conv topology (header 'Layer name, IFMAP Height, IFMAP
                       Width, Filter Height, Filter Width, Channels, Num Filter,
-                      Strides'), a SCALE-Sim GEMM topology ('Layer, M, N, K'), or a tldse
-                      layer CSV (columns name, kind, n, k, c, p, q, r, s, stride_h,
-                      stride_w, pad_h, pad_w, dil_h, dil_w, groups, count)
+                      Strides'), a SCALE-Sim GEMM topology ('Layer, M, N, K'), or a
+                      tldse layer CSV (columns name, kind, n, k, c, p, q, r, s,
+                      stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups, count);
+                      SCALE-Sim's all-empty rows are skipped, 'DP' rows are depthwise
   --batch N           batch size (N >= 1): with --workload, the network at batch N
                       (default 1); with --topology, sets n of every layer (default: as
                       in the file)
@@ -69,8 +70,8 @@ output:
   --format F          table (default), csv or json: the same columns as tldse simulate
                       --format and tldse.simulate(...).to_pandas()
   --mapping           with the table, print each layer's mapping as a loop nest
-  --reports DIR       also write SCALE-Sim's COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv and
-                      DETAILED_ACCESS_REPORT.csv (its column names, tldse's numbers)
+  --reports DIR       also write SCALE-Sim's COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv
+                      and DETAILED_ACCESS_REPORT.csv (its column names, tldse's numbers)
   --list-presets      print the presets (name, description, source) and exit
   --list-workloads    print the built-in workloads and exit
   -h, --help          show this help
@@ -87,7 +88,7 @@ columns (docs/model.md, "The report"; one row per layer, then the total):
   and by both (dram_weight_pj, ...); accesses in elements by level (dram_reads, ...)
   and by level and tensor (dram_weight_reads, ...); dram_bytes by tensor; the design's
   area by component (area_um2, mac_, rf_, noc_, glb_area_um2); the mapping (GLB tile
-  sizes and trips, loop_order, rs_p, rs_q, rs_tf, rs_tc, and the loop nest as text).
+  sizes and trips, loop_order, the rs mapping and shape, and the loop nest as text).
   Per-layer values are for one occurrence; the total row weights each layer by its
   count. json adds the architecture, the preset it equals, the mapper options and the
   area breakdown.
