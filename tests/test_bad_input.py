@@ -426,6 +426,20 @@ def test_energy_overrides_name_the_key() -> None:
         tldse.energy_table("no_such_table")
 
 
+def test_a_misspelt_energy_table_lists_the_built_in_ones(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(ValueError, match=r"horowitz45, default, eyeriss") as exc:
+        tldse.energy_table("horowitz")
+    assert "did you mean horowitz45?" in str(exc.value)
+    assert "file" in str(exc.value)
+    from tldse.cli.main import main
+
+    assert main(["simulate", "--energy-table", "eyriss"]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean eyeriss?" in err and "Traceback" not in err
+
+
 @pytest.mark.parametrize("flag", ["--topology", "--config", "--energy-table"])
 def test_directory_instead_of_file(
     sim: str, tmp_path: Path, good_topology: Path, flag: str

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import warnings
 from pathlib import Path
 
@@ -24,24 +26,26 @@ def test_list(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for name in zoo.names():
         assert name in out
-    assert "724M" in out and "4.09G" in out and "seq_len=1024, kv_len" in out
+    assert "724M" in out and "4.09G" in out
+    assert run("list", "--format", "csv") == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    by_name = {r["name"]: r for r in rows}
+    assert by_name["alexnet"]["macs"] == "724406816"
+    assert by_name["gpt2"]["options"] == "seq_len=1024, kv_len"
 
 
 def test_show_alexnet_batch_2(capsys: pytest.CaptureFixture[str]) -> None:
-    assert run("show", "alexnet", "--batch", "2") == 0
-    out = capsys.readouterr().out
+    assert run("show", "alexnet", "--batch", "2", "--format", "csv") == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     # conv1: 2 x 55 x 55 x 96 x 3 x 11 x 11 MACs; 96 x 3 x 11 x 11 weights;
     # input 2 x 3 x 227 x 227; output 2 x 96 x 55 x 55.
-    row = next(line for line in out.splitlines() if " conv1 " in line)
-    for v in (
-        "210,830,400",
-        "34,848",
-        "309,174",
-        "580,800",
-        "n2 c3 k96 55x55 11x11 /4",
-    ):
-        assert v in row
-    assert "pad2 g2" in next(line for line in out.splitlines() if " conv2 " in line)
+    conv1 = next(r for r in rows if r["layer"] == "conv1")
+    assert (conv1["macs"], conv1["weights"]) == ("210830400", "34848")
+    assert (conv1["inputs"], conv1["outputs"]) == ("309174", "580800")
+    assert conv1["shape"] == "n2 c3 k96 55x55 11x11 /4"
+    assert "pad2 g2" in next(r for r in rows if r["layer"] == "conv2")["shape"]
+    assert run("show", "alexnet", "--batch", "2") == 0
+    out = capsys.readouterr().out
     total = next(line for line in out.splitlines() if " total " in line)
     assert f"{2 * 724_406_816:,}" in total  # twice the batch-1 MACs
     assert "60,954,656" in total  # weights do not grow with the batch

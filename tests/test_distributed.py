@@ -39,7 +39,7 @@ def test_dask_equals_local(client: Any, tmp_path: Path) -> None:
     )
     pd.testing.assert_frame_equal(dask.front, local.front)
     assert (dask.n_feasible, dask.n_valid) == (local.n_feasible, local.n_valid)
-    for name in ("pareto.csv", "best.json"):
+    for name in ("front.csv", "best.json"):
         assert (tmp_path / "dask" / name).read_bytes() == (
             tmp_path / "local" / name
         ).read_bytes()
@@ -60,8 +60,8 @@ def test_cli_workers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     args = ["sweep", "--space", "tiny", "--quiet", "--chunk-size", "100"]
     assert main([*args, "--out", str(tmp_path / "w"), "--workers", "2"]) == 0
     assert main([*args, "--out", str(tmp_path / "l")]) == 0
-    assert (tmp_path / "w" / "pareto.csv").read_bytes() == (
-        tmp_path / "l" / "pareto.csv"
+    assert (tmp_path / "w" / "front.csv").read_bytes() == (
+        tmp_path / "l" / "front.csv"
     ).read_bytes()
     capsys.readouterr()
 

@@ -200,7 +200,7 @@ def test_one_parser_holds_every_command():
     parser = build_parser()
     args = parser.parse_args(["experiment", "search", "--size", "tiny"])
     assert args.size == "tiny"
-    assert parser.parse_args(["experiment", "transfer"]).out == "experiment-transfer"
+    assert parser.parse_args(["experiment", "transfer"]).out is None  # per --size
     assert parser.parse_args(["explore"]).method == "auto"
 
 

@@ -194,7 +194,8 @@ def test_messages_are_valid_utf8(tldse_sim: str, tmp_path: Path) -> None:
 
 
 def test_energy_table_name_lists_builtins(tldse_sim: str) -> None:
-    with pytest.raises(ValueError, match="built-in energy tables are horowitz45"):
+    builtins = r"neither a built-in table \(horowitz45, default, eyeriss\)"
+    with pytest.raises(ValueError, match=builtins):
         tldse.energy_table("horowitz")
     message = sim_error(
         sim_run(tldse_sim, "--workload", "alexnet", "--energy-table", "x")

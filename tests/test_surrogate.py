@@ -103,7 +103,7 @@ def test_save_load_identical(
     assert meta["feature_names"] == list(model.feature_names)
     # only tensors inside model.pt: the safe loader reads it
     blob = torch.load(tmp_path / "m" / "model.pt", weights_only=True)
-    assert set(blob) == {"state_dict"}
+    assert set(blob) == {"state_dict", "meta"}
     back = Surrogate.load(tmp_path / "m")
     np.testing.assert_array_equal(back.predict(x), model.predict(x))
     assert back.metadata["note"] == "hello"

@@ -151,7 +151,7 @@ def test_constraint_and_objective_parsing() -> None:
 
 
 def _tree(out: Path) -> dict[str, bytes]:
-    return {name: (out / name).read_bytes() for name in ("pareto.csv", "best.json")}
+    return {name: (out / name).read_bytes() for name in ("front.csv", "best.json")}
 
 
 def test_chunked_equals_unchunked(tmp_path: Path) -> None:
@@ -163,7 +163,7 @@ def test_chunked_equals_unchunked(tmp_path: Path) -> None:
     ref, ref_files = results[576]
     for size, (r, files) in results.items():
         pd.testing.assert_frame_equal(r.front, ref.front)
-        assert files["pareto.csv"] == ref_files["pareto.csv"], size
+        assert files["front.csv"] == ref_files["front.csv"], size
         assert files["best.json"] == ref_files["best.json"], size
         assert (r.n_feasible, r.n_valid, r.chunks) == (
             ref.n_feasible,
@@ -176,7 +176,7 @@ def test_resume_after_stopping_equals_uninterrupted(tmp_path: Path) -> None:
     ref = sweep("tiny", "resnet50", chunk_size=50, out=tmp_path / "ref")
     out = tmp_path / "run"
     part = sweep("tiny", "resnet50", chunk_size=50, out=out, stop_after=4)
-    assert not (out / "pareto.csv").exists()  # unfinished: no output yet
+    assert not (out / "front.csv").exists()  # unfinished: no output yet
     assert len(list((out / "chunks").glob("chunk-*.npz"))) == 4
     assert part.n_feasible < ref.n_feasible
     # a stray temp file from a killed writer, and a damaged chunk file
@@ -185,7 +185,7 @@ def test_resume_after_stopping_equals_uninterrupted(tmp_path: Path) -> None:
     done = sweep("tiny", "resnet50", chunk_size=50, out=out)
     assert done.chunks_resumed == 3
     pd.testing.assert_frame_equal(done.front, ref.front)
-    assert _tree(out)["pareto.csv"] == _tree(tmp_path / "ref")["pareto.csv"]
+    assert _tree(out)["front.csv"] == _tree(tmp_path / "ref")["front.csv"]
     assert not list((out / "chunks").glob(".*tmp*"))
     again = sweep("tiny", "resnet50", chunk_size=50, out=out)
     assert again.chunks_resumed == again.chunks and again.n_evaluated == 0
@@ -211,18 +211,18 @@ def test_kill_9_then_rerun_equals_uninterrupted(tmp_path: Path) -> None:
             break
         time.sleep(0.002)
     proc.send_signal(signal.SIGKILL)  # kill -9 (no-op if it already ended)
-    _, err = proc.communicate()  # waits, and closes the pipe
+    _, err = proc.communicate()  # reads and closes the stderr pipe
     assert proc.returncode == -signal.SIGKILL, err
     finished = list(chunks.glob("chunk-*.npz"))
     assert 3 <= len(finished) < 42  # killed part-way through
-    assert not (out / "pareto.csv").exists() and not (out / "best.json").exists()
+    assert not (out / "front.csv").exists() and not (out / "best.json").exists()
     for path in finished:  # every file that looks finished is whole
         with np.load(path) as data:
             assert "front_index" in data
     assert main([*args, "--out", str(out)]) == 0
     assert main([*args, "--out", str(tmp_path / "ref")]) == 0
-    assert (out / "pareto.csv").read_bytes() == (
-        tmp_path / "ref" / "pareto.csv"
+    assert (out / "front.csv").read_bytes() == (
+        tmp_path / "ref" / "front.csv"
     ).read_bytes()
     assert (out / "best.json").read_bytes() == (
         tmp_path / "ref" / "best.json"
@@ -246,13 +246,13 @@ def test_a_different_sweep_in_the_same_dir_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SweepError, match=r"differs in: workload"):
         sweep("tiny", "alexnet", out=out, chunk_size=100)
     r = sweep("tiny", "alexnet", out=out, chunk_size=100, overwrite=True)
-    assert r.chunks_resumed == 0 and (out / "pareto.csv").exists()
+    assert r.chunks_resumed == 0 and (out / "front.csv").exists()
     stray = tmp_path / "stray"
     stray.mkdir()
-    (stray / "pareto.csv").write_text("mine\n")
+    (stray / "front.csv").write_text("mine\n")
     with pytest.raises(SweepError, match=r"no manifest\.json"):
         sweep("tiny", "resnet18", out=stray, chunk_size=100)
-    assert (stray / "pareto.csv").read_text() == "mine\n"
+    assert (stray / "front.csv").read_text() == "mine\n"
 
 
 def test_outputs_save_all_and_per_layer(tmp_path: Path) -> None:
@@ -265,7 +265,7 @@ def test_outputs_save_all_and_per_layer(tmp_path: Path) -> None:
     assert set(every["status"]) <= set(tldse.STATUS_NAMES)
     on_front = every.set_index("index").loc[r.front["index"]]
     np.testing.assert_allclose(on_front["energy_uj"], r.front["energy_uj"])
-    front = pd.read_csv(out / "pareto.csv")
+    front = pd.read_csv(out / "front.csv")
     assert list(front["index"]) == sorted(front["index"])
     for col in (*tldse.CONFIG_COLUMNS, *METRICS, "ties"):
         assert col in front.columns
@@ -290,7 +290,7 @@ def test_cli_default_run(
     out = capsys.readouterr().out
     assert "resnet18" in out and "edge" in out and "Pareto front" in out
     assert "best latency:" in out and "best area:" in out
-    assert (tmp_path / "sweep-resnet18-edge" / "pareto.csv").exists()
+    assert (tmp_path / "sweep-resnet18-edge" / "front.csv").exists()
 
 
 def test_cli_options_and_errors(
@@ -301,7 +301,7 @@ def test_cli_options_and_errors(
     assert main([*args, "--objectives", "edp,area", "--per-layer", "--top", "3"]) == 0
     text = capsys.readouterr().out
     assert "3 of" in text or "Pareto front" in text
-    assert (out / "pareto_layers.csv").exists()
+    assert (out / "front_layers.csv").exists()
     assert main(["sweep", "--list-spaces"]) == 0
     assert "cloud" in capsys.readouterr().out
     for bad, msg in [

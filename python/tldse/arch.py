@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tldse import _core
+from tldse._util.text import utf8_errors
 
 Dataflow = Literal["ws", "os", "is", "rs"]
 DATAFLOWS: tuple[Dataflow, ...] = ("ws", "os", "is", "rs")
@@ -105,24 +106,34 @@ class Accelerator:
 
     @classmethod
     def from_row(cls, row: npt.ArrayLike) -> Accelerator:
-        """The design of one config-table row. The row is checked as ``evaluate``
-        checks it (ValueError naming the column), so nothing is coerced: a
-        dataflow code outside 0..3, a fractional size or a multicast of 0.5 is
-        refused."""
+        """The design of one config-table row; the same rules as ``evaluate``:
+        ``dataflow`` a code 0..3, ``multicast`` 0 or 1, PE counts and precisions
+        integers (ValueError naming the column otherwise, never a rounding)."""
         arr = np.asarray(row, dtype=np.float64).reshape(-1)
         if arr.shape[0] != len(CONFIG_COLUMNS):
             raise ValueError(f"a config row has {len(CONFIG_COLUMNS)} values")
         _core.check_config(arr)
         kwargs: dict[str, Any] = {}
         for f, v in zip(CONFIG_FIELDS, arr, strict=True):
+            fv = float(v)
+            whole = math.isfinite(fv) and fv.is_integer()
+            if f.type in ("int", "enum") and not whole:
+                raise ValueError(f"{f.name} must be an integer, got {fv!r}")
             if f.type == "enum":
-                kwargs[f.name] = DATAFLOWS[int(v)]
-            elif f.type == "int":
-                kwargs[f.name] = int(v)
+                if fv not in range(len(DATAFLOWS)):
+                    raise ValueError(
+                        f"dataflow must be a code 0..{len(DATAFLOWS) - 1} "
+                        f"({', '.join(DATAFLOWS)}), got {fv!r}"
+                    )
+                kwargs[f.name] = DATAFLOWS[int(fv)]
             elif f.type == "bool":
-                kwargs[f.name] = bool(v)
+                if fv not in (0.0, 1.0):
+                    raise ValueError(f"{f.name} must be 0 or 1, got {fv!r}")
+                kwargs[f.name] = fv == 1.0
+            elif f.type == "int":
+                kwargs[f.name] = int(fv)
             else:
-                kwargs[f.name] = float(v)
+                kwargs[f.name] = fv
         return cls(**kwargs)
 
     def replace(self, **changes: Any) -> Accelerator:
@@ -139,7 +150,10 @@ class Accelerator:
         same C++ parser): ``dataflow`` ws/os/is/rs, ``multicast``
         true/false/on/off/yes/no/1/0, whole numbers for integer fields, decimal
         numbers otherwise; anything else is a ValueError naming the field."""
-        return Accelerator.from_row(_core.set_arch_field(self.row(), key, value))
+        # bytes: text from argv that is not UTF-8 (surrogate escapes) reaches the C++
+        # parser as it was typed, and its message escapes it
+        raw = [t.encode("utf-8", "surrogateescape") for t in (key, value)]
+        return Accelerator.from_row(_core.set_arch_field(self.row(), *raw))
 
     def infeasibility(self) -> str:
         """Why this design cannot be built ('' when it can)."""
@@ -168,7 +182,8 @@ class Accelerator:
         the buffers' DRAM ports (v3: ``[layout]`` bank bandwidths for ifmap and
         filter, ``Bandwidth`` for ofmap) become one shared port, which a
         :class:`ScaleSimWarning` points out."""
-        row, _version, _calc, messages = _core.read_scalesim_config(str(path))
+        with utf8_errors(path):
+            row, _version, _calc, messages = _core.read_scalesim_config(str(path))
         warn_scalesim(messages)
         return cls.from_row(row)
 
@@ -178,7 +193,9 @@ class Accelerator:
     ) -> Accelerator:
         """Reads a tldse ``key = value`` architecture file over ``base``."""
         base = base or cls()
-        return cls.from_row(_core.read_arch_file(str(path), base.row()))
+        with utf8_errors(path):
+            row = _core.read_arch_file(str(path), base.row())
+        return cls.from_row(row)
 
 
 class PresetInfo(NamedTuple):
@@ -216,6 +233,21 @@ def preset_info(name: str) -> PresetInfo:
     return PresetInfo(description, source)
 
 
+#: Names of the built-in energy tables (``default`` is ``horowitz45``).
+BUILTIN_TABLES: tuple[str, ...] = ("horowitz45", "default", "eyeriss")
+
+
+def _unknown_table(name: str) -> str:
+    import difflib
+
+    near = difflib.get_close_matches(name.lower(), BUILTIN_TABLES, n=1, cutoff=0.5)
+    hint = f" (did you mean {near[0]}?)" if near else ""
+    return (
+        f"energy table {name!r} is neither a built-in table "
+        f"({', '.join(BUILTIN_TABLES)}) nor an existing file{hint}"
+    )
+
+
 def energy_table(
     table: str | Path | EnergyTable | None = None,
     overrides: Mapping[str, float] | None = None,
@@ -227,10 +259,13 @@ def energy_table(
         if not overrides:
             return table
         t = copy.copy(table)  # overrides never change the caller's table
-    elif str(table) in ("horowitz45", "default", "eyeriss"):
+    elif str(table) in BUILTIN_TABLES:
         t = _core.EnergyTable(str(table))
+    elif not Path(table).is_file():
+        raise ValueError(_unknown_table(str(table)))
     else:
-        t = _core.EnergyTable.from_file(str(table))
+        with utf8_errors(table):
+            t = _core.EnergyTable.from_file(str(table))
     for key, value in (overrides or {}).items():
         t.set(key, float(value))
     return t
@@ -272,6 +307,10 @@ def config_table(
 
 
 def _frame_to_table(df: Any) -> npt.NDArray[np.float64]:
+    names = [str(c) for c in df.columns]
+    twice = sorted({c for c in names if names.count(c) > 1})
+    if twice:
+        raise ValueError(f"config column(s) given twice: {', '.join(twice)}")
     unknown = [c for c in df.columns if c not in CONFIG_COLUMNS]
     if unknown:
         raise ValueError(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import math
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -13,6 +14,16 @@ import numpy as np
 import numpy.typing as npt
 
 from tldse import _core
+from tldse._util.table import (
+    Column,
+    fixed,
+    integer,
+    plural,
+    render,
+    scaled,
+    to_html,
+    wrap,
+)
 from tldse.arch import Accelerator, EnergyTable, config_table, energy_table
 from tldse.workloads.layer import Layer, Workload, as_workload
 
@@ -90,6 +101,46 @@ class Evaluation:
     def ok(self) -> npt.NDArray[np.bool_]:
         return np.asarray(self.arrays["status"] == 0)
 
+    def summary(self) -> dict[str, Any]:
+        """Shape and feasibility: designs, layers (None per network), how many
+        designs are feasible on every layer, the fields."""
+        status = np.asarray(self.arrays["status"])
+        feasible = status == 0 if status.ndim == 1 else (status == 0).all(axis=1)
+        return {
+            "designs": int(status.shape[0]),
+            "layers": None if self.per_network else len(self.layer_names),
+            "per_network": self.per_network,
+            "feasible_designs": int(feasible.sum()),
+            "fields": [k for k in self.arrays if k != "status"],
+        }
+
+    def _headline(self) -> str:
+        s = self.summary()
+        shape = (
+            f"{plural(s['designs'], 'design')} (per network)"
+            if self.per_network
+            else f"{plural(s['designs'], 'design')} x {plural(s['layers'], 'layer')}"
+        )
+        return (
+            f"Evaluation: {shape}, {s['feasible_designs']:,} feasible on every "
+            f"layer\nfields (ev[name]; ev.to_pandas()): {', '.join(s['fields'])}"
+        )
+
+    def __repr__(self) -> str:
+        df = self.to_pandas()
+        cols = [Column(str(k), text=k in ("layer", "status")) for k in df.columns]
+        rows = df.head(_REPR_ROWS).to_dict("records")
+        more = len(df) - len(rows)
+        tail = f"\n... {more:,} more rows" if more > 0 else ""
+        return f"{wrap(self._headline())}\n{render(cols, rows, width=80)}{tail}"
+
+    def _repr_html_(self) -> str:
+        df = self.to_pandas()
+        cols = [Column(str(k), text=k in ("layer", "status")) for k in df.columns]
+        return f"<p>{_html_text(self._headline())}</p>" + to_html(
+            cols, df.head(_HTML_ROWS).to_dict("records")
+        )
+
     def to_pandas(self) -> pd.DataFrame:
         """Long format: one row per (config, layer), or per config when reduced."""
         import pandas as pd
@@ -153,6 +204,49 @@ def evaluate(
     )
     arrays = {str(k): np.asarray(v) for k, v in raw.items()}
     return Evaluation(arrays, wl.names, per_network)
+
+
+def describe(acc: Accelerator) -> str:
+    """One line: ``16x16 ws, GLB 128 KiB, DRAM 16 B/cycle, 8/8-bit, 1000 MHz``."""
+    bits = (
+        f"{acc.weight_bits}"
+        if acc.weight_bits == acc.act_bits
+        else f"{acc.weight_bits}/{acc.act_bits}"
+    )
+    return (
+        f"{acc.pe_rows}x{acc.pe_cols} {acc.dataflow}, GLB {acc.glb_bytes / 1024:g} "
+        f"KiB, DRAM {acc.dram_bw_bytes_per_cycle:g} B/cycle, {bits}-bit, "
+        f"{acc.clock_mhz:g} MHz"
+    )
+
+
+#: Rows shown by the reprs of result objects (text, HTML).
+_REPR_ROWS = 12
+_HTML_ROWS = 60
+
+
+def _html_text(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+#: The per-layer table of :func:`simulate` (``tldse simulate``, the report's repr):
+#: one column per key of :meth:`SimulationReport.rows`; priority 0 is always shown,
+#: higher numbers are left out first when the width is short.
+LAYER_COLUMNS: tuple[Column, ...] = (
+    Column("layer", "layer", priority=0, text=True),
+    Column("count", "n", integer, priority=3),
+    Column("macs", "MACs", integer, priority=4),
+    Column("compute_cycles", "compute cyc", integer, priority=2),
+    Column("stall_cycles", "stall cyc", integer, priority=1),
+    Column("latency_cycles", "latency cyc", integer, priority=0),
+    Column("utilization", "util", fixed(2), priority=1),
+    Column("energy_pj", "energy uJ", scaled(1e-6), priority=0),
+    Column("dram_reads", "DRAM rd", integer, priority=4),
+    Column("dram_writes", "DRAM wr", integer, priority=4),
+    Column("status", "status", priority=2, text=True),
+)
 
 
 #: The report's columns, in order: the one schema of ``tldse-sim --format csv|json``,
@@ -305,6 +399,11 @@ class SimulationReport:
     def latency_s(self) -> float:
         return self.latency_cycles / (self.accelerator.clock_mhz * 1e6)
 
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per layer with every column of the report (``REPORT_COLUMNS``,
+        the rows of :meth:`to_pandas`)."""
+        return [dict(layer.values) for layer in self.layers]
+
     def to_pandas(self) -> pd.DataFrame:
         """One row per layer, the columns of ``REPORT_COLUMNS`` (those of
         ``tldse-sim --format csv`` without its total row)."""
@@ -339,6 +438,70 @@ class SimulationReport:
         DETAILED_ACCESS_REPORT.csv into ``folder`` (SCALE-Sim's column names,
         tldse's numbers; docs/model.md, "SCALE-Sim report files")."""
         return [Path(p) for p in self._report.write_scalesim_reports(str(folder))]
+
+    def summary(self) -> dict[str, Any]:
+        """The headline numbers (totals weighted by each layer's count)."""
+        ok = self.ok
+        return {
+            "workload": self.workload,
+            "accelerator": describe(self.accelerator),
+            "energy_table": self.energy_table,
+            "layers": len(self.layers),
+            "ok": ok,
+            "macs": self.total("macs"),
+            "latency_cycles": self.latency_cycles if ok else math.nan,
+            "latency_ms": self.latency_s * 1e3 if ok else math.nan,
+            "energy_uj": self.energy_pj / 1e6 if ok else math.nan,
+            "area_mm2": self.area_um2 / 1e6,
+        }
+
+    def headline(self) -> str:
+        """Three lines: the design, the totals, the layers and energy table."""
+        s = self.summary()
+        last = f"{plural(len(self.layers), 'layer')}, energy table {s['energy_table']}"
+        if not s["ok"]:
+            bad = sum(layer.status != "ok" for layer in self.layers)
+            totals = f"{bad} of the layers are infeasible on this design (status)"
+        else:
+            totals = (
+                f"total {s['latency_ms']:.4g} ms ({s['latency_cycles']:,.0f} "
+                f"cycles), {s['energy_uj']:,.1f} uJ, {s['macs']:,.0f} MACs"
+            )
+        return (
+            f"{s['workload']} on {s['accelerator']}\n{totals}\n{last}, area "
+            f"{s['area_mm2']:.3f} mm^2"
+        )
+
+    def table(
+        self,
+        width: int | None = 80,
+        columns: Sequence[str] | None = None,
+        max_rows: int | None = None,
+    ) -> str:
+        """The per-layer table as text in ``width`` characters (the most
+        important :data:`LAYER_COLUMNS` that fit; ``None``: all), or the named
+        ``columns`` (any key of :meth:`rows`), at most ``max_rows`` layers."""
+        rows = self.rows()
+        cols = list(LAYER_COLUMNS)
+        if columns is not None:
+            from tldse._util.table import select
+
+            cols = select(cols, ",".join(columns), rows[0] if rows else ())
+        shown = rows if max_rows is None else rows[:max_rows]
+        text = render(cols, shown, width=width or 10**6)
+        if len(shown) < len(rows):
+            text += f"\n... {len(rows) - len(shown):,} more layers (report.rows())"
+        return text
+
+    def __repr__(self) -> str:
+        return f"{wrap(self.headline())}\n{self.table(max_rows=_REPR_ROWS)}"
+
+    def __str__(self) -> str:
+        return f"{wrap(self.headline())}\n{self.table()}"
+
+    def _repr_html_(self) -> str:
+        head = "<br>".join(_html_text(line) for line in self.headline().splitlines())
+        return f"<p>{head}</p>" + to_html(LAYER_COLUMNS, self.rows()[:_HTML_ROWS])
 
 
 def _frame(columns: dict[str, Any]) -> pd.DataFrame:

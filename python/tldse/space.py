@@ -26,6 +26,7 @@ files (TOML, or YAML with PyYAML) are described in docs/sweep.md.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -72,6 +73,12 @@ _CONFLICTS: dict[str, tuple[str, ...]] = {
 }
 _COL = {name: i for i, name in enumerate(CONFIG_COLUMNS)}
 _MAX_INDEX = 2**62
+#: The most choices one parameter may have (a range is checked before it is built).
+MAX_CHOICES = 100_000
+#: The largest ``pe_count`` (2**40 PEs): its array shape is found by a divisor search.
+MAX_PE_COUNT = 2**40
+#: The most (pe_count, pe_aspect) pairs whose array shapes a space precomputes.
+MAX_PE_SHAPES = 10_000
 _SIZE_RE = re.compile(
     r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([KMGT]i?B?|B)?\s*$"
 )
@@ -90,6 +97,15 @@ class SpaceError(ValueError):
 # ---------------------------------------------------------------- range helpers
 
 
+def _check_count(kind: str, count: float) -> None:
+    """A range of ``count`` choices is refused, before it is built, above
+    :data:`MAX_CHOICES`."""
+    if not count <= MAX_CHOICES:  # also NaN and infinity
+        raise SpaceError(
+            f"{kind}: {count:.4g} choices; at most {MAX_CHOICES:,} per parameter"
+        )
+
+
 def pow2(lo: float, hi: float) -> tuple[int, ...]:
     """The powers of two in ``[lo, hi]``: ``pow2(8, 64) == (8, 16, 32, 64)``."""
     if not (lo > 0 and hi >= lo and math.isfinite(hi)):
@@ -97,6 +113,7 @@ def pow2(lo: float, hi: float) -> tuple[int, ...]:
     k0, k1 = math.ceil(math.log2(lo) - 1e-12), math.floor(math.log2(hi) + 1e-12)
     if k1 < k0:
         raise SpaceError(f"pow2: no power of two in [{lo}, {hi}]")
+    _check_count("pow2", k1 - k0 + 1)
     return tuple(2**k for k in range(k0, k1 + 1))
 
 
@@ -112,9 +129,11 @@ def linear(
     if step is not None:
         if not step > 0:
             raise SpaceError(f"linear: step must be > 0, got {step}")
+        _check_count(f"linear with step {step:g}", (stop - start) / step + 1)
         n = math.floor((stop - start) / step + 1e-9) + 1
         return tuple(_clean(start + i * step) for i in range(n))
     assert num is not None
+    _check_count("linear", num)
     if num < 1 or (num == 1 and stop != start):
         raise SpaceError(
             f"linear: num must be >= 2 (or 1 with start == stop), got {num}"
@@ -129,6 +148,7 @@ def logspace(start: float, stop: float, num: int) -> tuple[float, ...]:
     included)."""
     if not (start > 0 and stop >= start and math.isfinite(stop)):
         raise SpaceError(f"log range needs 0 < start <= stop, got [{start}, {stop}]")
+    _check_count("log range", num)
     if num < 1 or (num == 1 and stop != start):
         raise SpaceError(f"log range: num must be >= 2, got {num}")
     if num == 1:
@@ -281,6 +301,11 @@ def _canonical_value(name: str, value: Any, field: str) -> Value:
     if name in INT_PARAMS:
         if not fv.is_integer():
             raise SpaceError(f"{field}: expected an integer, got {value!r}")
+        if name == "pe_count" and not 1 <= fv <= MAX_PE_COUNT:
+            raise SpaceError(
+                f"{field}: expected 1 <= pe_count <= 2**40 "
+                f"({MAX_PE_COUNT:,}), got {value!r}"
+            )
         return int(fv)
     if name in ("pe_aspect",) and fv <= 0:
         raise SpaceError(f"{field}: expected a number > 0, got {value!r}")
@@ -300,6 +325,10 @@ def _make_param(name: str, values: Any, where: str = "") -> Param:
     elif not isinstance(values, (Sequence, np.ndarray)):
         raise SpaceError(
             f"{field}: expected a list of choices or a range table, got {values!r}"
+        )
+    if len(values) > MAX_CHOICES:
+        raise SpaceError(
+            f"{field}: {len(values):,} choices; at most {MAX_CHOICES:,} per parameter"
         )
     out: list[Value] = []
     for i, v in enumerate(list(values)):
@@ -322,7 +351,11 @@ def _parse_range(spec: Mapping[str, Any], field: str) -> list[Value]:
     kinds = [k for k in _RANGE_KEYS if k in spec]
     extra = set(spec) - {*_RANGE_KEYS, "step", "num"}
     if len(kinds) != 1 or extra:
-        what = f"unknown key(s) {sorted(extra)}" if extra else "no range kind"
+        what = (
+            f"unknown key(s) {sorted(map(str, extra))}"
+            if extra
+            else ("no range kind" if not kinds else f"two range kinds {kinds}")
+        )
         raise SpaceError(
             f"{field}: {what}; a range is {{ pow2 = [min, max] }}, "
             "{ linear = [start, stop], step = S } (or num = N), "
@@ -425,6 +458,11 @@ class DesignSpace:
                 if "pe_aspect" in names
                 else [1.0]
             )
+            if len(counts) * len(aspects) > MAX_PE_SHAPES:
+                raise SpaceError(
+                    f"params.pe_count x params.pe_aspect: {len(counts):,} x "
+                    f"{len(aspects):,} array shapes; at most {MAX_PE_SHAPES:,}"
+                )
             shapes = np.array(
                 [[pe_shape(c, a) for a in aspects] for c in counts], dtype=np.float64
             ).reshape(len(counts), len(aspects), 2)
@@ -452,7 +490,8 @@ class DesignSpace:
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{p.name}[{p.size}]" for p in self.params)
-        return f"DesignSpace({self.name!r}, {self._size:,} designs: {parts})"
+        designs = "design" if self._size == 1 else "designs"
+        return f"DesignSpace({self.name!r}, {self._size:,} {designs}: {parts})"
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, DesignSpace) and self.to_dict() == other.to_dict()
@@ -614,6 +653,10 @@ class DesignSpace:
         missing = [n for n in self.names if n not in values]
         if missing:
             raise ValueError(f"missing parameter column(s): {', '.join(missing)}")
+        names = [str(c) for c in values]
+        twice = sorted({c for c in names if c in self.names and names.count(c) > 1})
+        if twice:
+            raise ValueError(f"parameter column(s) given twice: {', '.join(twice)}")
         cols = []
         for p, codes in zip(self.params, self._codes, strict=True):
             raw = list(np.asarray(values[p.name], dtype=object).reshape(-1))
@@ -722,7 +765,7 @@ class DesignSpace:
         unknown = set(data) - {"name", "base", "params", "description"}
         if unknown:
             raise SpaceError(
-                f"unknown top-level key(s) {sorted(unknown)}; valid: name, "
+                f"unknown top-level key(s) {sorted(map(str, unknown))}; valid: name, "
                 "description, base, params"
             )
         name = data.get("name", "custom")
@@ -735,25 +778,25 @@ class DesignSpace:
 
     @classmethod
     def read(cls, path: str | Path) -> DesignSpace:
-        """Reads a TOML (or, with PyYAML installed, YAML) space file."""
+        """Reads a TOML (or, with PyYAML installed, YAML) space file (UTF-8, at
+        most 64 MiB; a key given twice is an error in both formats)."""
+        from tldse._util.io import read_text
+
         p = Path(path)
-        text = p.read_text()
-        if p.suffix.lower() in (".yaml", ".yml"):
-            try:
-                import yaml  # type: ignore[import-untyped,import-not-found,unused-ignore]
-            except ImportError as exc:  # pragma: no cover - depends on the machine
-                raise SpaceError(
-                    f"{p}: YAML space files need PyYAML (pip install pyyaml)"
-                ) from exc
-            try:
-                data = yaml.safe_load(text)
-            except yaml.YAMLError as exc:
-                raise SpaceError(f"{p}: not valid YAML: {exc}") from None
-        else:
-            try:
-                data = tomllib.loads(text)
-            except tomllib.TOMLDecodeError as exc:
-                raise SpaceError(f"{p}: not valid TOML: {exc}") from None
+        try:
+            text = read_text(p, "space file")
+        except ValueError as exc:
+            raise SpaceError(str(exc)) from None
+        try:
+            if p.suffix.lower() in (".yaml", ".yml"):
+                data = _load_yaml(text, p)
+            else:
+                try:
+                    data = tomllib.loads(text)
+                except tomllib.TOMLDecodeError as exc:
+                    raise SpaceError(f"{p}: not valid TOML: {exc}") from None
+        except RecursionError:
+            raise SpaceError(f"{p}: nested too deeply") from None
         space = cls.from_dict(data if data is not None else {}, source=str(p))
         if "name" not in (data or {}):
             space.name = p.stem
@@ -783,25 +826,69 @@ class DesignSpace:
         return cls.builtin(text)
 
 
+def _load_yaml(text: str, path: Path) -> Any:
+    """YAML (PyYAML's safe loader) with a key given twice in one mapping
+    rejected, as TOML does."""
+    try:
+        import yaml  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    except ImportError as exc:  # pragma: no cover - depends on the machine
+        raise SpaceError(
+            f"{path}: YAML space files need PyYAML (pip install pyyaml)"
+        ) from exc
+
+    class StrictLoader(yaml.SafeLoader):  # type: ignore[misc,name-defined,unused-ignore]
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    dup = key in seen
+                    seen.add(key)
+                except TypeError:  # an unhashable key: PyYAML's own error
+                    dup = False
+                if dup:
+                    raise SpaceError(
+                        f"{path}: line {key_node.start_mark.line + 1}: key "
+                        f"{key!r} given twice"
+                    )
+            return super().construct_mapping(node, deep=deep)
+
+    try:
+        return yaml.load(text, Loader=StrictLoader)  # a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SpaceError(f"{path}: not valid YAML: {what}{where}") from None
+
+
 def pe_shape(pe_count: int, aspect: float = 1.0) -> tuple[int, int]:
     """``(rows, cols)`` with ``rows * cols == pe_count`` and ``rows / cols`` nearest
     ``aspect`` (rows is the divisor nearest ``sqrt(pe_count * aspect)`` in ratio; ties
-    go to the smaller)."""
-    if pe_count < 1 or not aspect > 0:
+    go to the smaller). ``pe_count`` is at most :data:`MAX_PE_COUNT`."""
+    if pe_count < 1 or not aspect > 0 or not math.isfinite(aspect):
         raise SpaceError(
             f"pe_count must be >= 1 and pe_aspect > 0 ({pe_count}, {aspect})"
         )
+    if pe_count > MAX_PE_COUNT:
+        raise SpaceError(
+            f"pe_count must be at most 2**40 ({MAX_PE_COUNT:,}), got {pe_count}"
+        )
     target = math.log(math.sqrt(pe_count * aspect))
     best = (math.inf, 1)
-    d = 1
-    while d * d <= pe_count:
-        if pe_count % d == 0:
-            for r in (d, pe_count // d):
-                dist = round(abs(math.log(r) - target), 12)
-                best = min(best, (dist, r))
-        d += 1
+    for r in _divisors(int(pe_count)):
+        dist = round(abs(math.log(r) - target), 12)
+        best = min(best, (dist, r))
     rows = best[1]
     return rows, pe_count // rows
+
+
+@functools.lru_cache(maxsize=256)
+def _divisors(n: int) -> tuple[int, ...]:
+    """Every divisor of ``n`` (at most 2**40: one vectorised pass to sqrt(n))."""
+    d = np.arange(1, math.isqrt(n) + 1, dtype=np.int64)
+    small = d[n % d == 0].tolist()
+    return tuple(sorted({*small, *(n // s for s in small)}))
 
 
 def _choice_number(p: Param, values: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:

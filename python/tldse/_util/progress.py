@@ -130,7 +130,7 @@ class Progress:
         if self._rich is not None:
             self._rich.stop()
         elif self._plain and self.count > self._count0:
-            self._line(final=True)
+            self._line(final=True, stopped=bool(exc and exc[0] is not None))
 
     # -------------------------------------------------------------- updates
 
@@ -180,11 +180,13 @@ class Progress:
         if now - self._last_line >= self._interval:
             self._line()
 
-    def _line(self, final: bool = False) -> None:
+    def _line(self, final: bool = False, stopped: bool = False) -> None:
         self._last_line = time.perf_counter()
         pct = 100.0 * self.work / self.total_work if self.total_work else 100.0
         elapsed = _fmt_seconds(self._last_line - self._t0)
-        tail = "done" if final else f"ETA {_fmt_seconds(self.eta())}"
+        tail = f"ETA {_fmt_seconds(self.eta())}"
+        if final:
+            tail = "stopped" if stopped else "done"
         self._stream.write(
             f"{self.description}: {self._counts()} ({pct:.0f}%), {elapsed} "
             f"elapsed, {tail}\n"

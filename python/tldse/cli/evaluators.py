@@ -18,6 +18,7 @@ import numpy as np
 from rich.markup import escape
 from rich.table import Table
 
+from tldse._util.io import write_atomic
 from tldse.arch import Accelerator
 from tldse.cli._common import (
     add_evaluator_args,
@@ -201,7 +202,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     )
     _print_comparison(cmp, name, args.rows)
     if args.csv:
-        cmp.frame.to_csv(args.csv, index=False)
+        write_atomic(Path(args.csv), cmp.frame.to_csv(index=False))
         console.print(f"wrote {args.csv}")
     return 0
 

@@ -8,12 +8,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tldse._util.table import plural
 from tldse.cli._common import (
-    add_threads_arg,
+    CliError,
+    add_torch_threads_arg,
     console,
     csv_list,
     int_list,
+    locks_out,
     show_help,
+    torch_threads,
 )
 
 # Copies of the choices in tldse.experiments.transfer and tldse.learn.transfer, so
@@ -23,14 +27,17 @@ _STRATEGIES = ("head", "last-k", "full")
 _TRANSFER_SIZES = ("quick", "medium", "full", "tiny")
 
 
+@locks_out("tldse experiment transfer")
 def cmd_experiment_transfer(args: argparse.Namespace) -> int:
     from tldse.experiments.transfer import experiment_config, merge, run_experiment
 
+    out = Path(args.out or f"experiment-transfer-{args.size}")
     if args.merge:
-        res = merge(args.merge, args.out)
-        out = Path(args.out)
+        if not args.out:
+            raise CliError("--merge needs --out, the folder to merge into")
+        res = merge(args.merge, out)
         console.print(
-            f"merged {len(args.merge)} runs into {out / 'results.md'}, "
+            f"merged {plural(len(args.merge), 'run')} into {out / 'results.md'}, "
             f"{out / 'results.json'}"
             + "".join(f", {out / p}" for p in res.get("plots", [])),
             highlight=False,
@@ -39,7 +46,7 @@ def cmd_experiment_transfer(args: argparse.Namespace) -> int:
             sys.stdout.write((out / "results.md").read_text())
         return 0
 
-    changes: dict[str, Any] = {"device": args.device, "threads": args.threads}
+    changes: dict[str, Any] = {"device": args.device, "threads": torch_threads(args)}
     if args.ns:
         changes["ns"] = int_list(args.ns, "--ns")
     if args.seeds:
@@ -51,13 +58,17 @@ def cmd_experiment_transfer(args: argparse.Namespace) -> int:
     if args.space:
         changes["space"] = args.space
     cfg = experiment_config(args.size, **changes)
+    args.interrupt_hint = (
+        f"the datasets generated so far are kept in {out / 'data'} and reused by a "
+        "re-run with the same --out (training runs start again)"
+    )
     res = run_experiment(
         cfg,
-        args.out,
+        out,
         progress=not args.no_progress,
         plots=not args.no_plots,
     )
-    out = Path(args.out)
+    args.interrupt_hint = None
     console.print(
         f"wrote {out / 'results.md'}, {out / 'results.json'}"
         + "".join(f", {out / p}" for p in res.get("plots", [])),
@@ -68,22 +79,29 @@ def cmd_experiment_transfer(args: argparse.Namespace) -> int:
     return 0
 
 
+@locks_out("tldse experiment search")
 def cmd_experiment_search(args: argparse.Namespace) -> int:
     from tldse.experiments.search import run_experiment
 
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
     wls = [w.strip() for w in args.workloads.split(",")] if args.workloads else None
     methods = [m.strip() for m in args.methods.split(",")] if args.methods else None
+    out = Path(args.out or f"experiment-search-{args.size}")
+    args.interrupt_hint = (
+        f"finished runs are kept in {out / 'runs.jsonl'}; run the same command "
+        "again to continue"
+    )
     run_experiment(
         args.size,
-        args.out,
+        out,
         seeds=seeds,
         workloads=wls,
         methods=methods,
         progress=not args.quiet,
         plots=not args.no_plots,
     )
-    sys.stdout.write((Path(args.out) / "results.md").read_text())
+    args.interrupt_hint = None
+    sys.stdout.write((out / "results.md").read_text())
     return 0
 
 
@@ -104,7 +122,11 @@ def _add_search(esub: Any) -> None:
         "--out resumes.",
     )
     x.add_argument("--size", choices=tuple(experiment_sizes()), default="quick")
-    x.add_argument("--out", default="experiment-search", help="output folder")
+    x.add_argument(
+        "--out",
+        help="output folder (default ./experiment-search-SIZE); re-running with "
+        "the same --out resumes",
+    )
     x.add_argument("--seeds", help="override the seeds, e.g. 0,1,2")
     x.add_argument("--workloads", help="override the workloads (comma list)")
     x.add_argument(
@@ -135,8 +157,8 @@ def _add_transfer(esub: Any) -> None:
     )
     x.add_argument(
         "--out",
-        default="experiment-transfer",
-        help="output folder; its data is cached there (experiment-transfer)",
+        help="output folder (default ./experiment-transfer-SIZE); its datasets "
+        "are cached there and reused by a re-run",
     )
     x.add_argument("--ns", help="override the sample counts, e.g. 50,100,200")
     x.add_argument("--seeds", help="override the seeds, e.g. 0,1,2")
@@ -144,7 +166,7 @@ def _add_transfer(esub: Any) -> None:
     x.add_argument("--strategies", help=f"subset of {','.join(_STRATEGIES)}")
     x.add_argument("--space", help="design space (default edge)")
     x.add_argument("--device", default="cpu", help="cpu (default), cuda, auto")
-    add_threads_arg(x, "torch CPU")
+    add_torch_threads_arg(x)
     x.add_argument(
         "--merge",
         nargs="+",

@@ -8,21 +8,25 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from rich.table import Table
-
+from tldse._util.io import output_lock
+from tldse._util.table import plural, select
 from tldse.cli._common import (
+    CliError,
     add_energy_arg,
     add_evaluator_args,
+    add_front_args,
     add_mapper_args,
     add_threads_arg,
     add_workload_arg,
-    console,
     default_out,
     errors,
     evaluator_settings,
+    print_front,
+    say,
 )
 from tldse.exploration.api import DEFAULT_BUDGET, METHODS
-from tldse.search.metrics import OBJECTIVES, parse_constraints, parse_objectives
+from tldse.search.metrics import parse_constraints, parse_objectives
+from tldse.search.results import design_columns, front_keys
 from tldse.space import DesignSpace
 from tldse.workloads.resolve import parse_workload_list, resolve_workload
 
@@ -39,73 +43,74 @@ def cmd_explore(args: argparse.Namespace) -> int:
     workloads = [resolve_workload(s, args.batch) for s, _ in specs]
     weights = [w for _, w in specs]
     space = DesignSpace.load(args.space)
+    budget = args.budget
+    if budget is not None and budget < 1:
+        raise CliError(f"--budget must be >= 1, got {budget}")
+    if args.top < 1:
+        raise CliError(f"--top must be >= 1, got {args.top}")
+    if args.columns:  # a bad name fails before the search, not after
+        select(design_columns(space.names, objectives), args.columns, front_keys(space))
     names = [w.name for w in workloads]
     out = Path(args.out) if args.out else default_out("explore", names, space.name)
     argv = args.argv[args.argv.index("explore") + 1 :] if "explore" in args.argv else []
     command = "tldse explore " + " ".join(shlex.quote(a) for a in argv)
-    budget = args.budget
-    if budget is not None and budget < 1:
-        raise ValueError(f"--budget must be >= 1, got {budget}")
     if not args.evaluator and (args.setting or args.evaluator_python):
-        raise ValueError("--setting and --evaluator-python need --evaluator")
+        raise CliError("--setting and --evaluator-python need --evaluator")
     who = f", evaluator {args.evaluator}" if args.evaluator else ""
     errors.print(
         f"exploring {space.name} for {'+'.join(names)} ({args.method}{who}, budget "
-        f"{budget or f'min({DEFAULT_BUDGET}, space)'}) -> {out}",
+        f"{budget or f'min({DEFAULT_BUDGET:,}, space)'}) -> {out}",
         markup=False,
     )
-    args.interrupt_hint = (
-        f"the simulations made so far are kept in {out / 'simulations.jsonl'}; run "
-        "the same command again to continue"
-    )
-    res = explore(
-        space,
-        workloads,
-        weights=weights,
-        objectives=objectives,
-        constraints=[str(c) for c in constraints],
-        budget=budget,
-        method=args.method,
-        model=args.model,
-        out=out,
-        seed=args.seed,
-        granularity=args.granularity,
-        device=args.device,
-        fresh=args.fresh,
-        energy=args.energy_table,
-        mapper=args.mapper,
-        mapper_objective=args.mapper_objective,
-        threads=args.threads,
-        evaluator=args.evaluator,
-        evaluator_settings=evaluator_settings(args) if args.evaluator else None,
-        jobs=args.jobs,
-        timeout_s=args.timeout,
-        scheduler=args.scheduler,
-        progress=not args.quiet,
-        command=command.strip(),
-    )
-    t = Table(
-        title=f"{res.problem.name} on {res.problem.space.name}: {len(res.front)} "
-        f"Pareto designs from {res.n_simulations:,} evaluations "
-        f"({res.seconds:.1f} s)"
-    )
-    have = res.problem.available_metrics()
-    cols = ["index", *res.problem.space.names]
-    cols += [
-        m for m in ("latency_ms", "energy_uj", "area_mm2", "edp_uj_ms") if m in have
-    ]
-    for c in cols:
-        t.add_column(c, justify="right")
-    front = res.front.sort_values(OBJECTIVES[res.problem.objectives[0]])
-    for _, row in front.head(args.top).iterrows():
-        t.add_row(
-            *(
-                f"{row[c]:.4g}" if isinstance(row[c], float) else str(row[c])
-                for c in cols
-            )
+
+    def hint() -> str:
+        kept = [out / n for n in ("simulations.jsonl", "evaluations.sqlite")]
+        kept = [p for p in kept if p.exists()]
+        if not kept:
+            return "nothing was saved yet; run the same command again"
+        return (
+            f"the evaluations made so far are kept in "
+            f"{' and '.join(str(p) for p in kept)}; run the same command again to "
+            "continue"
         )
-    console.print(t)
-    console.print(f"report: {out / 'report.md'}")
+
+    args.interrupt_hint = hint
+    with output_lock(out, "tldse explore"):
+        res = explore(
+            space,
+            workloads,
+            weights=weights,
+            objectives=objectives,
+            constraints=[str(c) for c in constraints],
+            budget=budget,
+            method=args.method,
+            model=args.model,
+            out=out,
+            seed=args.seed,
+            granularity=args.granularity,
+            device=args.device,
+            fresh=args.fresh,
+            energy=args.energy_table,
+            mapper=args.mapper,
+            mapper_objective=args.mapper_objective,
+            threads=args.threads,
+            evaluator=args.evaluator,
+            evaluator_settings=evaluator_settings(args) if args.evaluator else None,
+            jobs=args.jobs,
+            timeout_s=args.timeout,
+            scheduler=args.scheduler,
+            progress=not args.quiet,
+            command=command.strip(),
+        )
+    args.interrupt_hint = None
+    p = res.problem
+    say(args).print(
+        f"{p.name} on {p.space.name}: {plural(len(res.front), 'Pareto design')} "
+        f"from {plural(res.n_simulations, 'evaluation')} ({res.seconds:.1f} s)",
+        markup=False,
+    )
+    print_front(args, res.front, p.space.names, p.objectives, args.top)
+    say(args).print(f"report: {out / 'report.md'}", markup=False)
     return 0
 
 
@@ -189,6 +194,6 @@ def register(subparsers: Any) -> None:
     add_mapper_args(p)
     add_threads_arg(p, "C++ simulator")
     p.add_argument("--seed", type=int, default=0, help="sampling and training (0)")
-    p.add_argument("--top", type=int, default=15, help="front rows to print (15)")
+    add_front_args(p, 15)
     p.add_argument("--quiet", action="store_true", help="no progress messages")
     p.set_defaults(func=cmd_explore)

@@ -13,15 +13,21 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
-
+from tldse._util.table import Column, plural
 from tldse.cli._common import (
     add_energy_arg,
+    add_format_args,
     add_mapper_args,
     add_threads_arg,
-    console,
+    add_torch_threads_arg,
     csv_list,
+    default_out,
+    errors,
     int_list,
+    locks_out,
+    print_rows,
+    say,
+    torch_threads,
 )
 
 if TYPE_CHECKING:
@@ -62,12 +68,31 @@ def _workload_specs(text: str) -> list[str]:
     return [s for s, _ in specs]
 
 
+def _names(specs: Sequence[str]) -> list[str]:
+    from tldse.workloads.resolve import resolve_workload
+
+    return [resolve_workload(s).name for s in specs]
+
+
+def _dataset_tag(ds: Dataset) -> tuple[list[str], str]:
+    """(workload names, space name) of a dataset, for default folder names."""
+    m = ds.manifest
+    space = (m.get("spec") or {}).get("space") or {}
+    name = space.get("name", "space") if isinstance(space, dict) else str(space)
+    return list(m.get("workload_names") or ["data"]), Path(name).stem
+
+
 def cmd_dataset(args: argparse.Namespace) -> int:
     from tldse.learn.dataset import DatasetSpec, Fidelity, generate, load
+    from tldse.space import DesignSpace
 
+    workloads = tuple(_workload_specs(args.workloads))
+    out_arg = args.out or default_out(
+        "dataset", _names(workloads), DesignSpace.load(args.space).name
+    )
     spec = DatasetSpec(
         space=args.space,
-        workloads=tuple(_workload_specs(args.workloads)),
+        workloads=workloads,
         n_configs=args.configs,
         method=args.method,
         seed=args.seed,
@@ -84,21 +109,32 @@ def cmd_dataset(args: argparse.Namespace) -> int:
         mapper_objective=args.mapper_objective,
         mapper=args.mapper,
     )
+    errors.print(
+        f"dataset: {plural(spec.n_configs, 'design')} of {args.space} x "
+        f"{', '.join(workloads)} ({spec.kind} rows) -> {out_arg}",
+        markup=False,
+    )
+    args.interrupt_hint = (
+        f"the finished shards are kept in {out_arg} (manifest.json); run the same "
+        "command again to continue"
+    )
     out = generate(
         spec,
-        args.out,
+        out_arg,
         overwrite=args.overwrite,
         progress=not args.no_progress,
         threads=args.threads,
     )
+    args.interrupt_hint = None
     ds = load(out)
     m = ds.manifest
     feasible = int((ds.frame["status"] == 0).sum())
-    console.print(
-        f"{out}: {len(ds):,} rows ({feasible:,} feasible) in {m['n_shards']} shards, "
-        f"{len(ds.feature_names)} features, {spec.n_configs} designs x "
-        f"{', '.join(m['workload_names'])} ({spec.kind})",
-        highlight=False,
+    say(args).print(
+        f"{out}: {plural(len(ds), 'row')} ({feasible:,} feasible) in "
+        f"{plural(m['n_shards'], 'shard')}, {plural(len(ds.feature_names), 'feature')}"
+        f", {plural(spec.n_configs, 'design')} x {', '.join(m['workload_names'])} "
+        f"({spec.kind})",
+        markup=False,
     )
     return 0
 
@@ -123,24 +159,26 @@ def _train_config(args: argparse.Namespace, **changes: Any) -> Any:
         weights=weights,
         seed=args.seed,
         device=args.device,
-        threads=args.threads,
+        threads=torch_threads(args),
         progress=not args.no_progress,
     )
     return replace(cfg, **changes)
 
 
-def _metrics_table(title: str, rows: dict[str, dict[str, float]]) -> Table:
+def _print_metrics(
+    args: argparse.Namespace, title: str, results: dict[str, dict[str, float]]
+) -> None:
     """One row per metric, one column per model."""
-    t = Table(title=title)
     keys: list[str] = []
-    for m in rows.values():
+    for m in results.values():
         keys += [k for k in m if k not in keys and k != "rows"]
-    t.add_column("metric")
-    for name in rows:
-        t.add_column(name, justify="right")
-    for k in keys:
-        t.add_row(k, *(f"{m.get(k, float('nan')):.4g}" for m in rows.values()))
-    return t
+    cols = [Column("metric", priority=0, text=True)]
+    cols += [Column(name, priority=1) for name in results]
+    rows = [
+        {"metric": k, **{name: m.get(k, float("nan")) for name, m in results.items()}}
+        for k in keys
+    ]
+    print_rows(args, cols, rows, title=title)
 
 
 def _test_split(ds: Dataset, fraction: float, seed: int) -> tuple[Dataset, Dataset]:
@@ -150,20 +188,46 @@ def _test_split(ds: Dataset, fraction: float, seed: int) -> tuple[Dataset, Datas
     return train.feasible(), test
 
 
+@locks_out("tldse train")
 def cmd_train(args: argparse.Namespace) -> int:
     from tldse.learn.dataset import load
+    from tldse.learn.train import torch_threads as using_threads
+    from tldse.learn.transfer import with_layer_counts
+
+    threads = torch_threads(args)
+    ds = with_layer_counts(load(args.data))
+    out = Path(args.out) if args.out else default_out("train", *_dataset_tag(ds))
+    saved: list[str] = []
+    args.interrupt_hint = lambda: (
+        (
+            f"saved {', '.join(saved)}; "
+            if saved
+            else "no model was saved (a model is written when its training ends); "
+        )
+        + "run the command again (fewer --epochs end sooner)"
+    )
+    with using_threads(threads):
+        results, n_test = _train(args, ds, out, saved)
+    args.interrupt_hint = None
+    _print_metrics(args, f"held-out designs ({plural(n_test, 'row')})", results)
+    return 0
+
+
+def _train(
+    args: argparse.Namespace, ds: Dataset, out: Path, saved: list[str]
+) -> tuple[dict[str, dict[str, float]], int]:
+    """Trains the model(s) of ``tldse train``, saving each to ``out`` (listed in
+    ``saved``); returns the held-out metrics per model and the test rows."""
     from tldse.learn.model import Surrogate
     from tldse.learn.train import fit
-    from tldse.learn.transfer import score, with_layer_counts
+    from tldse.learn.transfer import score
 
-    ds = with_layer_counts(load(args.data))
     targets = csv_list(args.targets)
     train, test = _test_split(ds, args.test_fraction, args.seed)
     names = ds.feature_names
     x, y = train.x(names), train.y(targets)
     hidden = int_list(args.hidden, "--hidden")
     head = int_list(args.head_hidden, "--head-hidden")
-    out = Path(args.out)
     results: dict[str, dict[str, float]] = {}
     groups = [(t,) for t in targets] if args.single_task else [tuple(targets)]
     for group in groups:
@@ -184,25 +248,27 @@ def cmd_train(args: argparse.Namespace) -> int:
         model.metadata["test_metrics"] = metrics
         where = out / group[0] if args.single_task else out
         model.save(where)
+        saved.append(str(where))
         name = "+".join(group)
         results[name] = metrics
-        console.print(
-            f"{name}: {r.epochs} epochs (best {r.best_epoch}, {r.stopped}) in "
-            f"{r.seconds:.1f} s on {r.n_train:,} rows; saved to {where}",
-            highlight=False,
+        say(args).print(
+            f"{name}: {plural(r.epochs, 'epoch')} (best {r.best_epoch}, {r.stopped}) "
+            f"in {r.seconds:.1f} s on {plural(r.n_train, 'row')}; saved to {where}",
+            markup=False,
         )
-    console.print(_metrics_table(f"held-out designs ({len(test):,} rows)", results))
-    return 0
+    return results, len(test)
 
 
 # ---------------------------------------------------------------- transfer
 
 
+@locks_out("tldse transfer")
 def cmd_transfer(args: argparse.Namespace) -> int:
     import numpy as np
 
     from tldse.learn.dataset import load
     from tldse.learn.model import Surrogate
+    from tldse.learn.train import torch_threads as using_threads
     from tldse.learn.transfer import (
         STRATEGY_LR,
         fine_tune,
@@ -211,6 +277,7 @@ def cmd_transfer(args: argparse.Namespace) -> int:
         with_layer_counts,
     )
 
+    threads = torch_threads(args)
     pre = Surrogate.load(args.model)
     ds = with_layer_counts(load(args.data))
     missing = [f for f in pre.feature_names if f not in ds.feature_names]
@@ -236,25 +303,33 @@ def cmd_transfer(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         seed=args.seed,
         device=args.device,
-        threads=args.threads,
+        threads=threads,
         progress=not args.no_progress,
     )
-    model, r = fine_tune(pre, x, y, args.strategy, k=args.k, config=cfg)
+    out = Path(args.out) if args.out else default_out("transfer", *_dataset_tag(ds))
+    args.interrupt_hint = (
+        "nothing was saved (the model is written when fine-tuning ends); run the "
+        "command again"
+    )
+    with using_threads(threads):
+        model, r = fine_tune(pre, x, y, args.strategy, k=args.k, config=cfg)
+        results = {"pretrained (no fine-tuning)": score(pre, test)}
+        results[f"fine-tuned ({args.strategy})"] = score(model, test)
     model.metadata["dataset"] = {
         "path": str(Path(args.data).resolve()),
         "spec": ds.manifest.get("spec"),
         "n": args.n,
     }
-    results = {"pretrained (no fine-tuning)": score(pre, test)}
-    results[f"fine-tuned ({args.strategy})"] = score(model, test)
     model.metadata["test_metrics"] = results[f"fine-tuned ({args.strategy})"]
-    model.save(args.out)
-    console.print(
-        f"fine-tuned on {args.n} samples ({args.strategy}): {r.epochs} epochs "
-        f"(best {r.best_epoch}, {r.stopped}) in {r.seconds:.2f} s; saved to {args.out}",
-        highlight=False,
+    model.save(out)
+    args.interrupt_hint = None
+    say(args).print(
+        f"fine-tuned on {plural(args.n, 'sample')} ({args.strategy}): "
+        f"{plural(r.epochs, 'epoch')} (best {r.best_epoch}, {r.stopped}) in "
+        f"{r.seconds:.2f} s; saved to {out}",
+        markup=False,
     )
-    console.print(_metrics_table(f"held-out designs ({len(test):,} rows)", results))
+    _print_metrics(args, f"held-out designs ({plural(len(test), 'row')})", results)
     return 0
 
 
@@ -278,7 +353,7 @@ def _add_train_args(p: argparse.ArgumentParser, *, finetune: bool = False) -> No
         default="cpu",
         help="cpu (default), cuda, cuda:N, or auto (cuda when available)",
     )
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    add_torch_threads_arg(p)
     p.add_argument(
         "--test-fraction",
         type=float,
@@ -286,6 +361,7 @@ def _add_train_args(p: argparse.ArgumentParser, *, finetune: bool = False) -> No
         help="share of designs held out for the reported metrics (0.2)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_format_args(p, "the held-out metrics")
 
 
 def register(subparsers: Any) -> None:
@@ -300,7 +376,11 @@ def register(subparsers: Any) -> None:
         "features and targets as Parquet shards with a manifest. Re-running with "
         "the same arguments continues an interrupted run.",
     )
-    d.add_argument("out", help="output folder")
+    d.add_argument(
+        "out",
+        nargs="?",
+        help="output folder (default ./dataset-WORKLOADS-SPACE)",
+    )
     d.add_argument(
         "--space", default="edge", help="built-in space (edge, cloud, tiny) or file"
     )
@@ -350,7 +430,9 @@ def register(subparsers: Any) -> None:
         "held-out designs and saves model.pt + model.json.",
     )
     t.add_argument("data", help="dataset folder (tldse dataset)")
-    t.add_argument("--out", required=True, help="model folder")
+    t.add_argument(
+        "--out", help="model folder (default ./train-WORKLOADS-SPACE of the dataset)"
+    )
     t.add_argument(
         "--targets",
         default="latency,energy",
@@ -388,7 +470,11 @@ def register(subparsers: Any) -> None:
     )
     f.add_argument("--model", required=True, help="pretrained model folder")
     f.add_argument("--data", required=True, help="target dataset folder")
-    f.add_argument("--out", required=True, help="fine-tuned model folder")
+    f.add_argument(
+        "--out",
+        help="fine-tuned model folder (default ./transfer-WORKLOADS-SPACE of the "
+        "target dataset)",
+    )
     f.add_argument("--n", type=int, default=100, help="target samples (100)")
     f.add_argument("--strategy", choices=STRATEGIES, default="full")
     f.add_argument("--k", type=int, default=1, help="trunk blocks for last-k (1)")

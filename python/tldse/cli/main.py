@@ -9,10 +9,15 @@ interrupted (Ctrl-C), after saying what was saved and how to resume.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
+import warnings
 from collections.abc import Sequence
+from typing import TextIO
 
 from tldse import __version__
+from tldse._util.text import printable
 from tldse.cli import (
     evaluators,
     experiment,
@@ -45,7 +50,39 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str) -> None:
-    errors.print(f"tldse: error: {message}", style="red", markup=False)
+    errors.print(f"tldse: error: {printable(message)}", style="red", markup=False)
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """A warning as one line: ``tldse: warning: ...``."""
+    errors.print(f"tldse: warning: {message}", style="yellow", markup=False)
+
+
+def _quiet_stdout() -> None:
+    """Points stdout at /dev/null so that Python's final flush of a closed
+    pipe raises nothing."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def _interrupted(args: argparse.Namespace) -> None:
+    """One line on Ctrl-C: what was saved and how to continue
+    (``args.interrupt_hint``, a text or a function that makes one, set by the
+    command once it has something to say)."""
+    hint = getattr(args, "interrupt_hint", None)
+    try:
+        text = hint() if callable(hint) else hint
+    except Exception:  # the hint must never hide the interruption
+        text = None
+    errors.print("tldse: interrupted" + (f"; {text}" if text else ""), markup=False)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,11 +98,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     args.argv = raw
     try:
-        return int(args.func(args))
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return int(args.func(args))
     except KeyboardInterrupt:
-        hint = getattr(args, "interrupt_hint", None)
-        errors.print("tldse: interrupted" + (f"; {hint}" if hint else ""), markup=False)
+        _interrupted(args)
         return 130
+    except BrokenPipeError:  # stdout closed early (| head): not an error
+        _quiet_stdout()
+        return 0
     except ImportError as exc:
         if args.debug:
             raise

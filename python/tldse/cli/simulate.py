@@ -8,19 +8,18 @@ import sys
 import warnings
 from typing import Any
 
-from rich.markup import escape
-from rich.table import Table
-
 from tldse.arch import Accelerator, ScaleSimWarning, presets
 from tldse.cli._common import (
     CliError,
     add_energy_arg,
+    add_format_args,
     add_mapper_args,
     add_workload_arg,
     console,
     errors,
+    print_rows,
 )
-from tldse.sim import SimulationReport, simulate
+from tldse.sim import LAYER_COLUMNS, simulate
 from tldse.workloads.resolve import resolve_workload
 
 
@@ -45,7 +44,7 @@ def _accelerator(args: argparse.Namespace) -> Accelerator:
             warnings.simplefilter("always", ScaleSimWarning)
             acc = Accelerator.from_scalesim_config(args.config)
         for w in caught:
-            errors.print(f"warning: {escape(str(w.message))}")
+            errors.print(f"tldse: warning: {w.message}", markup=False)
     if args.arch:
         acc = Accelerator.from_file(args.arch)
     for item in args.set or []:
@@ -59,43 +58,6 @@ def _accelerator(args: argparse.Namespace) -> Accelerator:
     return acc
 
 
-def _print_report(rep: SimulationReport) -> None:
-    a = rep.accelerator
-    console.print(
-        f"[bold]{escape(rep.workload)}[/] on {a.pe_rows}x{a.pe_cols} {a.dataflow}, "
-        f"GLB {a.glb_bytes / 1024:g} KiB, DRAM {a.dram_bw_bytes_per_cycle:g} B/cycle, "
-        f"{a.clock_mhz:g} MHz, energy table {escape(rep.energy_table)}, "
-        f"area {rep.area_um2 / 1e6:.3f} mm^2"
-    )
-    t = Table(show_lines=False)
-    for col in ("layer", "count", "MACs", "compute cyc", "stall cyc", "latency cyc",
-                "util", "energy uJ", "DRAM rd", "DRAM wr", "status"):  # fmt: skip
-        t.add_column(col, justify="left" if col in ("layer", "status") else "right")
-    for layer in rep.layers:
-        m, acc = layer.metrics, layer.accesses
-        t.add_row(
-            escape(layer.name),
-            str(layer.count),
-            f"{m['macs']:,.0f}",
-            f"{m['compute_cycles']:,.0f}",
-            f"{m['stall_cycles']:,.0f}",
-            f"{m['latency_cycles']:,.0f}",
-            f"{m['utilization']:.3f}",
-            f"{m['energy_pj'] / 1e6:,.2f}",
-            f"{acc['dram_reads']:,.0f}",
-            f"{acc['dram_writes']:,.0f}",
-            layer.status,
-        )
-    console.print(t)
-    if rep.ok:
-        console.print(
-            f"total: {rep.latency_cycles:,.0f} cycles = {rep.latency_s * 1e3:.3f} ms, "
-            f"{rep.energy_pj / 1e6:,.1f} uJ, {rep.total('macs'):,.0f} MACs"
-        )
-    else:
-        console.print("[yellow]some layers are infeasible on this design (status)[/]")
-
-
 def cmd_simulate(args: argparse.Namespace) -> int:
     wl = resolve_workload(args.workload, args.batch)
     acc = _accelerator(args)
@@ -106,19 +68,22 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         mapper_objective=args.mapper_objective,
         mapper=args.mapper,
     )
-    if args.format == "table":
-        _print_report(rep)
-        if args.mapping:
-            for i, layer in enumerate(rep.layers):
-                text = rep.mapping(i) or f"no mapping ({layer.status})\n"
-                console.print(f"\n{escape(layer.name)}: {escape(text)}", end="")
-    elif args.format == "csv":  # the columns of tldse-sim --format csv
-        sys.stdout.write(rep.to_csv())
+    if args.format != "table" and not args.columns:
+        # Every column of the report: tldse-sim --format csv|json's text.
+        sys.stdout.write(rep.to_csv() if args.format == "csv" else rep.to_json())
     else:
-        sys.stdout.write(rep.to_json())
+        head, totals = rep.headline().split("\n", 1)
+        print_rows(args, LAYER_COLUMNS, rep.rows(), head=head)
+        if args.format == "table":
+            style = "" if rep.ok else "yellow"
+            console.print(totals, style=style, markup=False)
+            if args.mapping:
+                for i, layer in enumerate(rep.layers):
+                    text = rep.mapping(i) or f"no mapping ({layer.status})\n"
+                    console.print(f"\n{layer.name}: {text}", end="", markup=False)
     if args.reports:
         for path in rep.write_scalesim_reports(args.reports):
-            errors.print(f"wrote {escape(str(path))}")
+            errors.print(f"wrote {path}", markup=False)
     return 0
 
 
@@ -178,7 +143,10 @@ def _add_arch_args(p: argparse.ArgumentParser) -> None:
         help=f"a published design as the base ({', '.join(presets())}); "
         "see docs/presets.md",
     )
-    p.add_argument("--config", help="SCALE-Sim .cfg file ([architecture_presets])")
+    p.add_argument(
+        "--config",
+        help="SCALE-Sim v2 or v3 .cfg file (docs/model.md, 'SCALE-Sim files')",
+    )
     p.add_argument("--arch", help="tldse architecture file (key = value lines)")
     p.add_argument(
         "--set",
@@ -201,12 +169,10 @@ def register(subparsers: Any) -> None:
     )
     add_workload_arg(p, "resnet50")
     _add_arch_args(p)
-    p.add_argument(
-        "--format",
-        choices=("table", "csv", "json"),
-        default="table",
-        help="table (default), or csv / json with every column of the report "
-        "(the same as tldse-sim --format; docs/model.md, 'The report')",
+    add_format_args(
+        p,
+        "every column of the report, the same as tldse-sim --format (docs/model.md, "
+        "'The report'); with --columns, the named ones",
     )
     p.add_argument(
         "--mapping",

@@ -11,20 +11,21 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from rich.markup import escape
-from rich.table import Table
-
+from tldse._util.table import Column, integer, plural, select
 from tldse.cli._common import (
     add_energy_arg,
+    add_front_args,
     add_mapper_args,
     add_threads_arg,
     add_workload_arg,
-    console,
     default_out,
+    print_front,
+    print_rows,
+    say,
 )
 from tldse.reporting.sweep import write_sweep_report
 from tldse.search.metrics import OBJECTIVES, UNITS, parse_constraints, parse_objectives
+from tldse.search.results import design_columns, front_keys
 from tldse.search.sweep import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_OBJECTIVES,
@@ -36,103 +37,42 @@ from tldse.space import DesignSpace, builtin_spaces
 from tldse.workloads import fold
 from tldse.workloads.resolve import resolve_workload
 
-_SHORT = {
-    "dataflow": "flow",
-    "pe_rows": "rows",
-    "pe_cols": "cols",
-    "pe_count": "PEs",
-    "pe_aspect": "aspect",
-    "rf_bytes": "RF B",
-    "glb_bytes": "GLB KiB",
-    "glb_split": "GLB split",
-    "rf_split": "RF split",
-    "dram_bw_bytes_per_cycle": "DRAM B/c",
-    "glb_bw_bytes_per_cycle": "GLB B/c",
-    "precision": "bits",
-    "clock_mhz": "MHz",
-}
 
-
-def _fmt(name: str, v: Any) -> str:
-    if name == "glb_bytes":
-        return f"{float(v) / 1024:g}"
-    if isinstance(v, (float, np.floating)):
-        return f"{float(v):g}"
-    return str(v)
-
-
-def _spread(n: int, k: int) -> list[int]:
-    """``k`` row numbers spread evenly over ``0..n-1`` (all when ``n <= k``)."""
-    if n <= k:
-        return list(range(n))
-    return sorted({round(float(x)) for x in np.linspace(0, n - 1, k)})
-
-
-def _print_result(r: SweepResult, top: int) -> None:
+def _print_result(args: argparse.Namespace, r: SweepResult) -> None:
+    out = say(args)
     rate = r.n_evaluated / max(r.seconds, 1e-9)
     resumed = (
-        f"; {r.chunks_resumed} of {r.chunks} chunks were already done"
+        f"; {r.chunks_resumed} of {plural(r.chunks, 'chunk')} were already done"
         if r.chunks_resumed
         else ""
     )
-    ties = f" (standing for {int(r.front['ties'].sum())})" if "ties" in r.front else ""
-    done = (
-        f"{r.n_evaluated:,} designs evaluated in {r.seconds:.1f} s ({rate:,.0f}/s"
-        f"{resumed})"
-        if r.n_evaluated
-        else f"all {r.chunks} chunks were already done (loaded in {r.seconds:.1f} s)"
+    ties = (
+        f" (standing for {plural(int(r.front['ties'].sum()), 'design')})"
+        if "ties" in r.front and len(r.front)
+        else ""
     )
-    console.print(
+    done = (
+        f"{plural(r.n_evaluated, 'design')} evaluated in {r.seconds:.1f} s "
+        f"({rate:,.0f}/s{resumed})"
+        if r.n_evaluated
+        else f"every chunk ({r.chunks:,}) was already done (loaded in "
+        f"{r.seconds:.1f} s)"
+    )
+    out.print(
         f"{done}. Of {r.n_designs:,}: {r.n_feasible:,} feasible, "
         f"{r.n_valid:,} meet the constraints; Pareto front over "
-        f"{', '.join(r.objectives)}: {len(r.front)} designs{ties}",
-        highlight=False,
+        f"{', '.join(r.objectives)}: {plural(len(r.front), 'design')}{ties}",
+        markup=False,
     )
     if r.front.empty:
-        console.print("[yellow]no design meets the constraints[/]")
+        out.print("no design meets the constraints", style="yellow")
+        if args.format != "table":
+            print_front(args, r.front, r.space.names, r.objectives, args.top)
         return
-    keys = [OBJECTIVES[o] for o in r.objectives]
-    f = r.front.sort_values([*keys, "index"]).reset_index(drop=True)
-    rows = _spread(len(f), top)
-    title = f"Pareto front, sorted by {r.objectives[0]}" + (
-        f" ({len(rows)} of {len(f)} shown, evenly spread)" if len(rows) < len(f) else ""
-    )
-    t = Table(title=title, title_justify="left")
-    params = list(r.space.names)
-    metrics = ["latency_ms", "energy_uj", "area_mm2", "power_mw", "utilization"]
-    headers = {
-        "latency_ms": "lat ms",
-        "energy_uj": "energy uJ",
-        "area_mm2": "mm^2",
-        "power_mw": "mW",
-        "utilization": "util",
-    }
-    t.add_column("index", justify="right")
-    for p in params:
-        t.add_column(_SHORT.get(p, p), justify="left" if p in (
-            "dataflow", "glb_split", "rf_split", "precision") else "right")  # fmt: skip
-    for m in metrics:
-        t.add_column(headers[m], justify="right")
-    if "ties" in f:
-        t.add_column("ties", justify="right")
-    for i in rows:
-        row = f.iloc[i]
-        cells = [str(int(row["index"]))]
-        cells += [escape(_fmt(p, row[p])) for p in params]
-        cells += [
-            f"{row['latency_ms']:.3g}",
-            f"{row['energy_uj']:,.0f}",
-            f"{row['area_mm2']:.3f}",
-            f"{row['power_mw']:,.0f}",
-            f"{row['utilization']:.2f}",
-        ]
-        if "ties" in f:
-            cells.append(str(int(row["ties"])))
-        t.add_row(*cells)
-    console.print(t)
+    print_front(args, r.front, r.space.names, r.objectives, args.top)
     for obj, best in r.best.items():
         arr = f"{best['pe_rows']}x{best['pe_cols']}"
-        console.print(
+        out.print(
             f"best {obj}: #{best['index']} {best['dataflow']} {arr}, GLB "
             f"{best['glb_bytes'] / 1024:g} KiB, DRAM "
             f"{best['dram_bw_bytes_per_cycle']:g} B/cycle, "
@@ -140,25 +80,43 @@ def _print_result(r: SweepResult, top: int) -> None:
             f"{best['clock_mhz']:g} MHz: {best['latency_ms']:.4g} ms, "
             f"{best['energy_uj']:,.1f} uJ, {best['area_mm2']:.3f} mm^2, "
             f"{best['power_mw']:,.0f} mW",
-            highlight=False,
+            markup=False,
         )
 
 
-def cmd_list_spaces() -> int:
-    t = Table(title="built-in design spaces (tldse sweep --space NAME)")
-    for col in ("name", "designs", "parameters", "description"):
-        t.add_column(col, justify="right" if col == "designs" else "left")
+_SPACE_COLUMNS = (
+    Column("name", "name", priority=0, text=True),
+    Column("designs", "designs", integer, priority=0),
+    Column("parameters", "parameters [choices]", priority=1, text=True),
+    Column("description", "description", priority=0, text=True),
+)
+
+
+def cmd_list_spaces(args: argparse.Namespace) -> int:
+    rows = []
     for name, text in builtin_spaces().items():
         s = DesignSpace.builtin(name)
         params = ", ".join(f"{p.name}[{p.size}]" for p in s.params)
-        t.add_row(name, f"{len(s):,}", params, text)
-    console.print(t)
+        rows.append(
+            {"name": name, "designs": len(s), "parameters": params, "description": text}
+        )
+    print_rows(
+        args, _SPACE_COLUMNS, rows, title="built-in spaces (tldse sweep --space NAME)"
+    )
     return 0
+
+
+def _saved_chunks(out: Path) -> str:
+    done = len(list((out / "chunks").glob("chunk-*.npz")))
+    return (
+        f"{plural(done, 'finished chunk')} saved in {out}; run the same command "
+        "again to continue"
+    )
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     if args.list_spaces:
-        return cmd_list_spaces()
+        return cmd_list_spaces(args)
     space = DesignSpace.load(args.space)
     wl = resolve_workload(args.workload, args.batch)
     objectives = parse_objectives(args.objectives)
@@ -167,18 +125,23 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise ValueError("give --workers or --scheduler, not both")
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    tls_given = [args.tls_ca_file, args.tls_cert, args.tls_key]
+    if any(tls_given) and not (args.scheduler or "").startswith("tls://"):
+        raise ValueError("--tls-ca-file/--tls-cert/--tls-key need --scheduler tls://")
     if args.chunk_size < 1:
         raise ValueError(f"--chunk-size must be >= 1, got {args.chunk_size}")
     if args.top < 1:
         raise ValueError(f"--top must be >= 1, got {args.top}")
+    if args.columns:  # a bad name fails before the sweep, not after
+        select(design_columns(space.names, objectives), args.columns, front_keys(space))
     out = Path(args.out) if args.out else default_out("sweep", [wl.name], space.name)
-    console.print(
-        f"[bold]{escape(wl.name)}[/] ({len(wl)} layers, {len(fold(wl)[0])} distinct "
-        "shapes) on space "
-        f"[bold]{escape(space.name)}[/] ({len(space):,} designs, "
-        f"{len(space.params)} parameters); objectives {', '.join(objectives)}; "
-        f"constraints {', '.join(str(c) for c in constraints) or 'none'}; out {out}",
-        highlight=False,
+    say(args).print(
+        f"{wl.name} ({plural(len(wl), 'layer')}, "
+        f"{plural(len(fold(wl)[0]), 'distinct shape')}) on space {space.name} "
+        f"({plural(len(space), 'design')}, {plural(len(space.params), 'parameter')})"
+        f"; objectives {', '.join(objectives)}; constraints "
+        f"{', '.join(str(c) for c in constraints) or 'none'}; out {out}",
+        markup=False,
     )
     kwargs: dict[str, Any] = dict(
         objectives=objectives,
@@ -194,35 +157,33 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         threads=args.threads,
     )
-    try:
-        if args.workers is not None or args.scheduler:
-            from tldse.search.dask import connect, dask_executor
+    args.interrupt_hint = lambda: _saved_chunks(out)
+    if args.workers is not None or args.scheduler:
+        from tldse.search.dask import TLSFiles, connect, dask_executor
 
-            if args.workers is not None and args.threads is None:
-                kwargs["threads"] = max(1, (os.cpu_count() or 1) // args.workers)
-            with connect(scheduler=args.scheduler, workers=args.workers) as client:
-                result = sweep(space, wl, executor=dask_executor(client), **kwargs)
-        else:
-            result = sweep(space, wl, **kwargs)
-    except KeyboardInterrupt:
-        done = len(list((out / "chunks").glob("chunk-*.npz")))
-        console.print(
-            f"interrupted: {done} finished chunks are saved in {out}; run the same "
-            "command again to continue",
-            highlight=False,
+        if args.workers is not None and args.threads is None:
+            kwargs["threads"] = max(1, (os.cpu_count() or 1) // args.workers)
+        tls = (
+            TLSFiles(args.tls_ca_file, args.tls_cert, args.tls_key)
+            if args.tls_ca_file and args.tls_cert
+            else None
         )
-        return 130
+        with connect(scheduler=args.scheduler, workers=args.workers, tls=tls) as client:
+            result = sweep(space, wl, executor=dask_executor(client), **kwargs)
+    else:
+        result = sweep(space, wl, **kwargs)
     if args.per_layer:
         write_outputs(result, out, per_layer=True)
     if result.complete:
         write_sweep_report(result, out)
-    _print_result(result, args.top)
-    files = ["pareto.csv", "best.json", "pareto.png"]
+    args.interrupt_hint = None
+    _print_result(args, result)
+    files = ["front.csv", "best.json", "pareto.png"]
     if args.per_layer:
-        files.append("pareto_layers.csv")
+        files.append("front_layers.csv")
     if args.save_all:
         files.append("all/*.parquet")
-    console.print(f"wrote {', '.join(str(out / f) for f in files)}", highlight=False)
+    say(args).print(f"wrote {', '.join(str(out / f) for f in files)}", markup=False)
     return 0
 
 
@@ -232,7 +193,7 @@ def register(subparsers: Any) -> None:
         "sweep",
         help="evaluate every design of a space on a workload; Pareto front",
         description="Exhaustive sweep of a design space on a workload: writes "
-        "DIR/pareto.csv (the constrained Pareto front: design parameters and "
+        "DIR/front.csv (the constrained Pareto front: design parameters and "
         "metrics), DIR/best.json (best design per objective) and DIR/pareto.png. "
         "Re-running with the same arguments resumes from the finished chunks. "
         "With no arguments: resnet18 on the built-in 'edge' space. "
@@ -302,9 +263,20 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--scheduler",
         metavar="ADDRESS",
-        help="run chunks on a Dask cluster, e.g. tcp://10.0.0.5:8786",
+        help="run chunks on a Dask cluster, e.g. tls://10.0.0.5:8786 with the "
+        "--tls-* files (plain tcp:// is unauthenticated: anyone who reaches the "
+        "port runs code; see docs/sweep.md)",
     )
-    p.add_argument("--top", type=int, default=20, help="front rows to print (20)")
+    p.add_argument(
+        "--tls-ca-file", metavar="PEM", help="CA certificate of a tls:// scheduler"
+    )
+    p.add_argument("--tls-cert", metavar="PEM", help="this client's certificate")
+    p.add_argument(
+        "--tls-key",
+        metavar="PEM",
+        help="this client's private key (if not in --tls-cert)",
+    )
+    add_front_args(p, 20)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--list-spaces", action="store_true", help="list the built-in spaces and exit"

@@ -11,9 +11,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from rich.table import Table
-
-from tldse.cli._common import console, show_help
+from tldse._util.table import Column, integer, plural
+from tldse.cli._common import add_format_args, console, print_rows, say, show_help
 from tldse.workloads import zoo
 from tldse.workloads.importers.pytorch import SkippedLayersWarning
 from tldse.workloads.layer import Layer, Workload
@@ -97,15 +96,21 @@ def _title(name: str) -> str:
     return text.split("(")[0].strip().rstrip(",") or name
 
 
+_LIST_COLUMNS = (
+    Column("name", "name", priority=0, text=True),
+    Column("network", "network", priority=2, text=True),
+    Column("layers", "layers", integer, priority=1),
+    Column("unique", "unique", integer, priority=1),
+    Column("macs", "MACs", _si, priority=0),
+    Column("options", "options", priority=1, text=True),
+)
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     """``tldse workloads list``: the zoo with layer counts and MACs at batch 1."""
-    t = Table(title="tldse workload zoo (batch 1, default options)")
-    for col in ("name", "network", "layers", "unique", "MACs", "options"):
-        t.add_column(
-            col, justify="right" if col in ("layers", "unique", "MACs") else "left"
-        )
     from tldse.workloads.fold import fold
 
+    rows = []
     for name in zoo.names():
         wl = zoo.get(name)
         opts = (
@@ -114,10 +119,19 @@ def cmd_list(args: argparse.Namespace) -> int:
             )
             or "-"
         )
-        t.add_row(
-            name, _title(name), str(len(wl)), str(len(fold(wl)[0])), _si(wl.macs), opts
+        rows.append(
+            {
+                "name": name,
+                "network": _title(name),
+                "layers": len(wl),
+                "unique": len(fold(wl)[0]),
+                "macs": wl.macs,
+                "options": opts,
+            }
         )
-    console.print(t)
+    print_rows(
+        args, _LIST_COLUMNS, rows, title="tldse workload zoo (batch 1, default options)"
+    )
     return 0
 
 
@@ -129,6 +143,19 @@ def _load(spec: str, batch: int, opts: dict[str, Any]) -> Workload:
     return zoo.get(spec, batch=batch, **opts)
 
 
+_SHOW_COLUMNS = (
+    Column("number", "#", integer, priority=2),
+    Column("layer", "layer", priority=0, text=True),
+    Column("kind", "kind", priority=2, text=True),
+    Column("count", "n", integer, priority=1),
+    Column("shape", "shape", priority=1, text=True),
+    Column("macs", "MACs", integer, priority=0),
+    Column("weights", "weights", integer, priority=1),
+    Column("inputs", "inputs", integer, priority=1),
+    Column("outputs", "outputs", integer, priority=1),
+)
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     """``tldse workloads show NAME``: per-layer MACs, weights, inputs and outputs."""
     if args.batch < 1:
@@ -138,50 +165,47 @@ def cmd_show(args: argparse.Namespace) -> int:
         from tldse.workloads.fold import fold
 
         wl = fold(wl)[0]
-    t = Table(title=f"{wl.name} (sizes in elements, per occurrence; totals x count)")
-    for col in (
-        "#",
-        "layer",
-        "kind",
-        "count",
-        "shape",
-        "MACs",
-        "weights",
-        "inputs",
-        "outputs",
-    ):
-        t.add_column(
-            col, justify="left" if col in ("layer", "kind", "shape") else "right"
-        )
+    rows: list[dict[str, Any]] = []
     tot = [0, 0, 0, 0]
     for i, layer in enumerate(wl.layers, 1):
         sizes = layer_sizes(layer)
         for j, v in enumerate((layer.macs, *sizes)):
             tot[j] += v * layer.count
-        t.add_row(
-            str(i),
-            layer.name,
-            layer.kind,
-            str(layer.count),
-            _shape(layer),
-            f"{layer.macs:,}",
-            *(f"{v:,}" for v in sizes),
+        rows.append(
+            {
+                "number": i,
+                "layer": layer.name,
+                "kind": layer.kind,
+                "count": layer.count,
+                "shape": _shape(layer),
+                "macs": layer.macs,
+                "weights": sizes[0],
+                "inputs": sizes[1],
+                "outputs": sizes[2],
+            }
         )
-    t.add_section()
     occurrences = sum(layer.count for layer in wl.layers)
-    t.add_row(
-        "",
-        "total",
-        "",
-        str(occurrences),
-        f"{len(wl)} rows",
-        f"{tot[0]:,}",
-        *(f"{v:,}" for v in tot[1:]),
+    total = {
+        "number": None,
+        "layer": "total",
+        "kind": "",
+        "count": occurrences,
+        "shape": plural(len(wl), "row"),
+        "macs": tot[0],
+        "weights": tot[1],
+        "inputs": tot[2],
+        "outputs": tot[3],
+    }
+    print_rows(
+        args,
+        _SHOW_COLUMNS,
+        [*rows, total] if args.format == "table" else rows,
+        title=f"{wl.name} (sizes in elements, per occurrence; totals x count)",
     )
-    console.print(t)
-    console.print(
-        f"{wl.name}: {len(wl)} layers, {_si(tot[0])} MACs, {_si(tot[1])} weights",
-        highlight=False,
+    say(args).print(
+        f"{wl.name}: {plural(len(wl), 'layer')}, {_si(tot[0])} MACs, "
+        f"{_si(tot[1])} weights",
+        markup=False,
     )
     return 0
 
@@ -210,7 +234,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             wl, out, form="conv" if args.format == "scalesim-conv" else "gemm"
         )
     console.print(
-        f"{model.name}: {len(wl)} layers, {_si(wl.macs)} MACs -> {out} ({args.format})",
+        f"{model.name}: {plural(len(wl), 'layer')}, {_si(wl.macs)} MACs -> {out} "
+        f"({args.format})",
         highlight=False,
     )
     for w in caught:
@@ -231,6 +256,7 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=show_help(p))
 
     lst = sub.add_parser("list", help="the built-in networks with their MACs")
+    add_format_args(lst, "one row per network")
     lst.set_defaults(func=cmd_list)
 
     show = sub.add_parser(
@@ -249,6 +275,7 @@ def register(subparsers: Any) -> None:
         help="network option, e.g. -o seq_len=256 or -o kv_len=512 (repeatable)",
     )
     show.add_argument("--fold", action="store_true", help="one row per distinct shape")
+    add_format_args(show, "one row per layer (no total row)")
     show.set_defaults(func=cmd_show)
 
     imp = sub.add_parser(

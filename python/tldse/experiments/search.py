@@ -32,13 +32,15 @@ import numpy as np
 import numpy.typing as npt
 
 from tldse._util.io import write_atomic
+from tldse._util.progress import Progress
 from tldse._util.progress import note as _note
+from tldse._util.table import plural
 from tldse.arch import energy_spec
 from tldse.exploration.api import run_method
 from tldse.exploration.problem import Problem, SearchError, SearchResult
 from tldse.exploration.surrogate import PrunedConfig, pretrain
 from tldse.reporting.markdown import md_table
-from tldse.reporting.plots import figure, save_png
+from tldse.reporting.plots import figure, log_axes, save_png
 from tldse.search.metrics import OBJECTIVES
 from tldse.search.pareto import pareto_mask
 from tldse.search.results import design_areas_um2
@@ -217,86 +219,96 @@ def run_experiment(
         _note(progress, msg)
 
     log = out_dir / "runs.jsonl"
+    note(
+        f"search experiment ({size}): {len(wls)} workloads x {len(seeds)} seeds x "
+        f"{len(meths)} methods on {space.name} ({n:,} designs, budget {budget:,}) "
+        f"-> {out_dir}"
+    )
     done = _read_runs(log, budget, space.name)
     if done:
-        note(f"resuming: {len(done)} runs already in {log}")
+        note(f"resuming: {plural(len(done), 'run')} already in {log}")
     area = design_areas_um2(space, energy_spec(None)) * 1e-6
     area_bound = float(np.round(np.median(area), 2))
     runs: list[dict[str, Any]] = []
     t_all = time.perf_counter()
-    for wl in wls:
-        jobs = list(_jobs(cfg, meths, seeds, wl))
-        todo = [j for j in jobs if j not in done]
-        runs += [done[j] for j in jobs if j in done]
-        if not todo:
-            continue
-        base = Problem.create(space, wl)
-        t0 = time.perf_counter()
-        lookup = base.simulate(np.arange(n, dtype=np.int64))
-        sim_per_design = (time.perf_counter() - t0) / n
-        note(f"{wl}: swept {n:,} designs in {time.perf_counter() - t0:.1f} s")
-        # the size's other workloads, whatever --workloads narrows the run to, so
-        # that a resumed or widened run reuses records made the same way
-        sources = [w for w in cfg.workloads if w != wl]
-        pretrained: dict[int, tuple[Any, int, float]] = {}
-        for scen in cfg.scenarios:
-            objs, cons = _scenario(scen, area_bound)
-            prob = Problem.create(space, wl, objectives=objs, constraints=cons)
-            ok = prob.valid(lookup)
-            vals = prob.objective_values(lookup)
-            truth: dict[str, Any] = {}
-            if len(prob.objectives) == 1:
-                truth["optimum"] = float(np.min(vals[ok, 0]))
-            tf = vals[ok][pareto_mask(vals[ok])]
-            lo, hi = np.log(tf).min(axis=0), np.log(tf).max(axis=0)
-            truth.update(lo=lo, hi=hi, hv=_hv(tf, lo, hi), hv_step=hv_step)
-            for key in todo:
-                if key[1] != scen:
-                    continue
-                _, _, seed, method = key
-                b = budget * (cfg.nsga2_factor if method == "nsga2-long" else 1)
-                model, pre_sims, pre_s = None, 0, 0.0
-                if method == "surrogate-transfer":
-                    if seed not in pretrained:
-                        t1 = time.perf_counter()
-                        src = Problem.create(space, sources)
-                        m, k = pretrain(src, cfg.pretrain_designs, seed=seed)
-                        pretrained[seed] = (m, k, time.perf_counter() - t1)
-                    model, pre_sims, pre_s = pretrained[seed]
-                r = run_method(
-                    method.split("-")[0],
-                    prob,
-                    b,
-                    seed=seed,
-                    lookup=lookup,
-                    model=model,
-                    config=_METHOD_CONFIGS.get(method),
-                )
-                rec = _record(r, prob, truth, sim_per_design)
-                if r.granularity:
-                    rec["granularity"] = r.granularity
-                rec.update(
-                    workload=wl,
-                    scenario=scen,
-                    seed=seed,
-                    method=method,
-                    budget=budget,
-                    space=space.name,
-                )
-                if method == "surrogate-transfer":
-                    rec.update(
-                        pretrain_simulations=pre_sims,
-                        pretrain_sources=sources,
-                        pretrain_seconds=pre_s,
+    n_jobs = sum(len(list(_jobs(cfg, meths, seeds, wl))) for wl in wls)
+    bar = Progress(progress, n_jobs, "search experiment", "runs")
+    bar.start_at(sum(j in done for wl in wls for j in _jobs(cfg, meths, seeds, wl)))
+    with bar:
+        for wl in wls:
+            jobs = list(_jobs(cfg, meths, seeds, wl))
+            todo = [j for j in jobs if j not in done]
+            runs += [done[j] for j in jobs if j in done]
+            if not todo:
+                continue
+            base = Problem.create(space, wl)
+            t0 = time.perf_counter()
+            lookup = base.simulate(np.arange(n, dtype=np.int64))
+            sim_per_design = (time.perf_counter() - t0) / n
+            note(f"{wl}: swept {n:,} designs in {time.perf_counter() - t0:.1f} s")
+            # the size's other workloads, whatever --workloads narrows the run to, so
+            # that a resumed or widened run reuses records made the same way
+            sources = [w for w in cfg.workloads if w != wl]
+            pretrained: dict[int, tuple[Any, int, float]] = {}
+            for scen in cfg.scenarios:
+                objs, cons = _scenario(scen, area_bound)
+                prob = Problem.create(space, wl, objectives=objs, constraints=cons)
+                ok = prob.valid(lookup)
+                vals = prob.objective_values(lookup)
+                truth: dict[str, Any] = {}
+                if len(prob.objectives) == 1:
+                    truth["optimum"] = float(np.min(vals[ok, 0]))
+                tf = vals[ok][pareto_mask(vals[ok])]
+                lo, hi = np.log(tf).min(axis=0), np.log(tf).max(axis=0)
+                truth.update(lo=lo, hi=hi, hv=_hv(tf, lo, hi), hv_step=hv_step)
+                for key in todo:
+                    if key[1] != scen:
+                        continue
+                    _, _, seed, method = key
+                    b = budget * (cfg.nsga2_factor if method == "nsga2-long" else 1)
+                    model, pre_sims, pre_s = None, 0, 0.0
+                    if method == "surrogate-transfer":
+                        if seed not in pretrained:
+                            t1 = time.perf_counter()
+                            src = Problem.create(space, sources)
+                            m, k = pretrain(src, cfg.pretrain_designs, seed=seed)
+                            pretrained[seed] = (m, k, time.perf_counter() - t1)
+                        model, pre_sims, pre_s = pretrained[seed]
+                    r = run_method(
+                        method.split("-")[0],
+                        prob,
+                        b,
+                        seed=seed,
+                        lookup=lookup,
+                        model=model,
+                        config=_METHOD_CONFIGS.get(method),
                     )
-                with log.open("a") as f:
-                    f.write(json.dumps(rec) + "\n")
-                runs.append(rec)
-                note(
-                    f"{wl} {scen} seed {seed} {method}: {rec['simulations']} "
-                    f"sims, regret {rec.get('regret_pct', float('nan')):.2f}%, "
-                    f"HV {rec['hv_fraction']:.3f}, {rec['seconds']:.1f} s"
-                )
+                    rec = _record(r, prob, truth, sim_per_design)
+                    if r.granularity:
+                        rec["granularity"] = r.granularity
+                    rec.update(
+                        workload=wl,
+                        scenario=scen,
+                        seed=seed,
+                        method=method,
+                        budget=budget,
+                        space=space.name,
+                    )
+                    if method == "surrogate-transfer":
+                        rec.update(
+                            pretrain_simulations=pre_sims,
+                            pretrain_sources=sources,
+                            pretrain_seconds=pre_s,
+                        )
+                    with log.open("a") as f:
+                        f.write(json.dumps(rec) + "\n")
+                    runs.append(rec)
+                    note(
+                        f"{wl} {scen} seed {seed} {method}: {rec['simulations']} "
+                        f"sims, regret {rec.get('regret_pct', float('nan')):.2f}%, "
+                        f"HV {rec['hv_fraction']:.3f}, {rec['seconds']:.1f} s"
+                    )
+                    bar.advance()
     order = {
         k: i for i, k in enumerate(j for w in wls for j in _jobs(cfg, meths, seeds, w))
     }
@@ -588,8 +600,8 @@ def _plot_curves(
                 label=method,
                 color=colour[method],
             )
-        ax.axvline(budget, color="k", lw=0.6, ls=":")
-        ax.set_xscale("log")
+        ax.axvline(budget, color="k", lw=0.6, ls=":", label="budget")
+        log_axes(ax, y=False)
         if scen == "front":
             ax.set_ylabel("hypervolume / true (median)")
         else:

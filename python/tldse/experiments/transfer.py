@@ -26,9 +26,10 @@ import numpy.typing as npt
 
 from tldse._util.io import package_version, write_atomic, write_json_atomic
 from tldse._util.progress import Progress, note
+from tldse._util.table import plural
 from tldse.learn.dataset import Dataset, DatasetSpec, Fidelity, generate, load
 from tldse.learn.model import Surrogate
-from tldse.learn.train import TrainConfig, fit
+from tldse.learn.train import DEFAULT_THREADS, TrainConfig, fit
 from tldse.learn.transfer import (
     STRATEGIES,
     fine_tune,
@@ -39,7 +40,7 @@ from tldse.learn.transfer import (
     scratch_config,
     with_layer_counts,
 )
-from tldse.reporting.plots import figure, save_png
+from tldse.reporting.plots import figure, log_axes, save_png
 
 TARGET_KINDS: tuple[str, ...] = ("workload", "dataflow", "fidelity")
 
@@ -83,7 +84,8 @@ class ExperimentConfig:
     top_k: int = 10
     data_seed: int = 1000
     device: str = "cpu"
-    threads: int | None = None
+    #: torch CPU threads for the whole experiment (None or 0: torch's default)
+    threads: int | None = DEFAULT_THREADS
 
     def check(self) -> None:
         bad = [k for k in self.kinds if k not in TARGET_KINDS]
@@ -236,6 +238,7 @@ def run_experiment(
     t_start = time.perf_counter()
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    say(f"torch: {plural(torch.get_num_threads(), 'CPU thread')}, {cfg.device}")
 
     # ---- data (resumable, cached in out/data)
     specs = _task_specs(cfg)
@@ -317,7 +320,8 @@ def run_experiment(
                 }
             )
             say(
-                f"seed {seed}: pretrained in {r.seconds:.1f} s ({r.epochs} epochs); "
+                f"seed {seed}: pretrained in {r.seconds:.1f} s "
+                f"({plural(r.epochs, 'epoch')}); "
                 "in-distribution MAPE "
                 + ", ".join(f"{t} {in_dist[f'mape_{t}']:.2f}%" for t in tg)
             )
@@ -850,6 +854,15 @@ def markdown(results: Mapping[str, Any]) -> str:
 # ---------------------------------------------------------------- plots
 
 
+#: Units of the raw targets in the parity plots (per (design, layer) row).
+TARGET_UNITS = {
+    "latency": " (cycles)",
+    "energy": " (pJ)",
+    "area": " (um$^2$)",
+    "utilization": "",
+}
+
+
 def write_plots(
     results: Mapping[str, Any], parity: Mapping[str, Any], out: Path
 ) -> list[str]:
@@ -878,9 +891,8 @@ def write_plots(
             zero = _row(summ, kind, 0, "zero-shot")
             if zero:
                 ax.axhline(zero[f"mape_{t}"], color="0.6", ls=":", label="zero-shot")
-            ax.axhline(5.0, color="r", lw=0.8, ls="--")
-            ax.set_xscale("log")
-            ax.set_yscale("log")
+            ax.axhline(5.0, color="r", lw=0.8, ls="--", label="5% target")
+            log_axes(ax)
             ax.set_title(f"{KIND_LABELS[kind]}: {t}", fontsize=9)
             ax.set_xlabel("target samples N")
             ax.set_ylabel("MAPE (%)")
@@ -903,8 +915,7 @@ def write_plots(
                     n_, m_, yerr=s_, marker="o", ms=3, capsize=2,
                     color=colors[method], label=METHOD_LABELS[method],
                 )  # fmt: skip
-        ax.set_xscale("log")
-        ax.set_yscale("log")
+        log_axes(ax)
         ax.set_title(KIND_LABELS[kind], fontsize=9)
         ax.set_xlabel("target samples N")
         ax.set_ylabel("training time (s)")
@@ -944,11 +955,11 @@ def write_plots(
                     lo = float(min(tv.min(), pv.min()))
                     hi = float(max(tv.max(), pv.max()))
                     ax.plot([lo, hi], [lo, hi], "k-", lw=0.6)
-                    ax.set_xscale("log")
-                    ax.set_yscale("log")
+                    log_axes(ax)
+                    unit = TARGET_UNITS.get(t, "")
                     ax.set_title(f"{title}\n{label}: {t}", fontsize=7)
-                    ax.set_xlabel("simulated", fontsize=7)
-                    ax.set_ylabel("predicted", fontsize=7)
+                    ax.set_xlabel(f"simulated {t}{unit}", fontsize=7)
+                    ax.set_ylabel(f"predicted {t}{unit}", fontsize=7)
                     ax.tick_params(labelsize=6)
         fig.tight_layout()
         save_png(fig, out / "parity.png")
@@ -1014,7 +1025,7 @@ def merge(folders: Sequence[str | Path], out: str | Path) -> dict[str, Any]:
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out_dir / "results.json", _jsonable(merged))
-    (out_dir / "results.md").write_text(markdown(merged))
+    write_atomic(out_dir / "results.md", markdown(merged))
     parity: dict[str, Any] = {}
     for f in folders:
         path = Path(f) / "parity.json"

@@ -22,6 +22,7 @@ import numpy as np
 
 from tldse._util.io import write_atomic, write_json_atomic
 from tldse._util.progress import note
+from tldse._util.table import plural
 from tldse.arch import EnergyTable, energy_from_spec
 from tldse.exploration.baselines import exhaustive_search, nsga2_search, random_search
 from tldse.exploration.problem import (
@@ -290,7 +291,8 @@ def explore(
             path.unlink(missing_ok=True)
         problem.cache = SimulationCache(path, problem)
         if len(problem.cache):
-            note(progress, f"reusing {len(problem.cache):,} simulations from {path}")
+            n_kept = plural(len(problem.cache), "simulation")
+            note(progress, f"reusing {n_kept} from {path}")
     cfg = PrunedConfig(granularity=granularity, device=device)
     res = run_method(
         method, problem, b, seed=seed, model=surrogate, config=cfg, progress=progress

@@ -11,6 +11,7 @@ is what every search method returns. Shared by the surrogate loop
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import time
@@ -23,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tldse._util.io import differences, package_version, write_atomic
+from tldse._util.table import plural, to_html, wrap
 from tldse.arch import CONFIG_INDEX, EnergyTable, energy_from_spec, energy_spec
 from tldse.evaluators.runner import RunStats
 from tldse.search.metrics import (
@@ -35,7 +37,12 @@ from tldse.search.metrics import (
     parse_objectives,
 )
 from tldse.search.pareto import ParetoArchive
-from tldse.search.results import best_designs, results_frame
+from tldse.search.results import (
+    best_designs,
+    design_columns,
+    front_table,
+    results_frame,
+)
 from tldse.search.sweep import evaluate_designs
 from tldse.sim import evaluate
 from tldse.space import DesignSpace
@@ -724,6 +731,29 @@ class SearchResult:
         out["evaluation_seconds"] = self.sim_seconds
         out["tldse_seconds"] = max(0.0, self.seconds - self.sim_seconds)
         return out
+
+    def _headline(self) -> str:
+        p = self.problem
+        cons = ", ".join(str(c) for c in p.constraints)
+        return (
+            f"{self.method} search of {p.name} on {p.space.name}: "
+            f"{plural(self.n_simulations, 'evaluation')} of "
+            f"{plural(len(p.space), 'design')} in {self.seconds:.1f} s (budget "
+            f"{self.budget:,}, stopped: {self.stopped})\nPareto front over "
+            f"{', '.join(p.objectives)}{f' ({cons})' if cons else ''}: "
+            f"{plural(len(self.front), 'design')}"
+        )
+
+    def __repr__(self) -> str:
+        p = self.problem
+        table = front_table(self.front, p.space.names, p.objectives)
+        return f"{wrap(self._headline())}\n{table}"
+
+    def _repr_html_(self) -> str:
+        p = self.problem
+        cols = design_columns(p.space.names, p.objectives, ties="ties" in self.front)
+        head = "<br>".join(html.escape(x) for x in self._headline().splitlines())
+        return f"<p>{head}</p>" + to_html(cols, self.front.head(60).to_dict("records"))
 
 
 def finish(

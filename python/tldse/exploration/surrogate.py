@@ -40,7 +40,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from tldse._util.progress import Progress
 from tldse._util.progress import note as _note
+from tldse._util.table import plural
 from tldse.arch import CONFIG_INDEX
 from tldse.search.metrics import (
     METRIC_INDEX,
@@ -380,11 +382,14 @@ def surrogate_search(
         _note(progress, msg)
 
     per_layer = _per_layer(cfg, model, n, folded)
+    threads = cfg.threads or torch.get_num_threads()
+    cpu_threads = f", {plural(threads, 'CPU thread')}" if cfg.device == "cpu" else ""
     rows_per_prediction = n * (sum(len(w.layers) for w in folded) if per_layer else 1)
     note(
         f"surrogate of {'(design, layer) pairs' if per_layer else 'networks'}"
         f"{' (given model)' if model is not None else ''}: "
-        f"{rows_per_prediction:,} model rows per prediction of the space"
+        f"{rows_per_prediction:,} model rows per prediction of the space; "
+        f"torch on {cfg.device}{cpu_threads}"
     )
     if model is not None:
         model = model.copy()
@@ -393,6 +398,11 @@ def surrogate_search(
         init_frac, n_rounds = cfg.init_fraction, cfg.rounds
     else:
         init_frac, n_rounds = cfg.init_fraction_network, cfg.rounds_network
+    slow = rows_per_prediction > cfg.auto_layer_rows
+    if per_layer and slow and resolve_device(cfg.device).type == "cpu":
+        net = model or _new_model(cfg, seed, True)
+        given = model is not None
+        _warn_slow(problem, folded, net, cfg, rows_per_prediction, n_rounds, given)
     n_init = min(budget, max(cfg.min_init, round(init_frac * budget)))
     simulate(space.sample(n_init, "sobol", seed))
     if oracle.used < n_init:  # Sobol repeats designs on small spaces
@@ -408,7 +418,10 @@ def surrogate_search(
     threads_before = torch.get_num_threads()
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    bar = Progress(progress, budget, "explore", "simulations")
     try:
+        bar.__enter__()
+        bar.start_at(oracle.used)
         fresh = model is None
         if model is None:
             model = _new_model(cfg, seed, per_layer)
@@ -479,6 +492,7 @@ def surrogate_search(
                 np.concatenate((take[:, None].astype(np.float64), raw[take]), axis=1)
             )
             simulate(take)
+            bar.update(oracle.used)
             after = set(_front_keys(problem, oracle.indices(), oracle.metrics()))
             r += 1
             rounds.append(
@@ -502,6 +516,7 @@ def surrogate_search(
                 stopped = "converged"
                 break
     finally:
+        bar.__exit__()
         if cfg.threads:
             torch.set_num_threads(threads_before)
     return finish(
@@ -514,6 +529,65 @@ def surrogate_search(
         stopped=stopped,
         granularity="layer" if per_layer else "network",
     )
+
+
+class SlowPredictionWarning(UserWarning):
+    """A per-layer surrogate on a space so large that predicting it every round
+    takes minutes."""
+
+
+def _warn_slow(
+    problem: Problem,
+    folded: Sequence[Workload],
+    model: Surrogate,
+    cfg: PrunedConfig,
+    rows: int,
+    rounds: int,
+    given: bool,
+) -> None:
+    """Warns, with an estimate timed here on one chunk, that predicting ``rows``
+    model rows every round will take long (before anything is simulated)."""
+    import warnings
+
+    import torch
+
+    from tldse.learn.train import torch_threads
+
+    space = problem.space
+    shapes = sum(len(w.layers) for w in folded)
+    k = max(1, min(len(space), cfg.chunk_size // max(1, shapes)))
+    configs = space.configs(space.sample(k, "random", 0))
+    net = model.net.to("cpu").eval()
+    with torch_threads(cfg.threads), torch.no_grad():
+        net(torch.from_numpy(_pairs(configs[:8], folded[0]).astype(np.float32)))
+        t0 = time.perf_counter()  # after a first, warm-up call
+        for wl in folded:
+            net(torch.from_numpy(_pairs(configs, wl).astype(np.float32)))
+        per_row = (time.perf_counter() - t0) / (k * shapes)
+    seconds = per_row * rows * rounds
+    fix = (
+        "a surrogate of networks predicts the space in seconds: give --model a "
+        "model of networks, or leave --model out (auto picks networks here)"
+        if given
+        else "--granularity network (or auto) predicts the space in seconds"
+    )
+    warnings.warn(
+        f"the surrogate of (design, layer) pairs predicts {rows:,} model rows "
+        f"per round ({len(space):,} designs x {shapes} layer shapes): at "
+        f"{1 / per_row:,.0f} rows/s on this machine, up to {plural(rounds, 'round')} "
+        "take "
+        f"about {_duration(seconds)} of predictions; {fix}",
+        SlowPredictionWarning,
+        stacklevel=3,
+    )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _train_config(

@@ -32,8 +32,8 @@ stands in for labels measured on real hardware.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,13 +44,19 @@ import numpy as np
 import numpy.typing as npt
 
 from tldse._util.io import (
+    UnsafeNameError,
     differences,
+    output_lock,
     package_version,
+    parse_json,
+    plain_name,
+    read_text,
     remove_stale_temps,
     write_json_atomic,
     write_parquet_atomic,
 )
 from tldse._util.progress import Progress
+from tldse._util.table import plural
 from tldse.arch import (
     CONFIG_COLUMNS,
     CONFIG_INDEX,
@@ -431,18 +437,30 @@ def generate(
 
     Shards already listed in ``out/manifest.json`` are kept; the rest are
     simulated and written one at a time (temp file + rename, then the manifest).
+    The folder is locked while this runs (another process writing it gets an
+    :class:`~tldse._util.io.OutputLockedError` at once).
     """
     spec.check()
+    out_dir = Path(out)
+    with output_lock(out_dir, "tldse dataset"):
+        return _generate(spec, out_dir, overwrite, progress, threads)
+
+
+def _generate(
+    spec: DatasetSpec,
+    out_dir: Path,
+    overwrite: bool,
+    progress: bool,
+    threads: int | None,
+) -> Path:
     space = spec.resolved_space()
     wls = [parse_workload(w, spec.batch) for w in spec.workloads]
     spec_dict = spec.to_dict()
-    out_dir = Path(out)
-    out_dir.mkdir(parents=True, exist_ok=True)
     mpath = out_dir / "manifest.json"
     shards: dict[str, Any] = {}
     if mpath.exists() and overwrite:
         old = _read_manifest(out_dir)
-        for name in old.get("shards", {}):
+        for name in old["shards"]:
             with contextlib.suppress(FileNotFoundError):
                 (out_dir / name).unlink()
         mpath.unlink()
@@ -454,9 +472,7 @@ def generate(
                 f"{out_dir} holds a different dataset (differs in: "
                 f"{', '.join(diff)}); use overwrite (--overwrite) or another folder"
             )
-        shards = {
-            k: v for k, v in old.get("shards", {}).items() if (out_dir / k).is_file()
-        }
+        shards = {k: v for k, v in old["shards"].items() if (out_dir / k).is_file()}
     elif any(out_dir.glob("shard-*.parquet")):
         raise DatasetError(
             f"{out_dir} holds shards but no manifest.json; use overwrite or another "
@@ -466,7 +482,7 @@ def generate(
     n_target = min(spec.n_configs, len(space))
     if n_target < spec.n_configs and spec.method == "random":
         raise DatasetError(
-            f"n_configs: the space has only {len(space)} designs, asked for "
+            f"n_configs: the space has only {plural(len(space), 'design')}, asked for "
             f"{spec.n_configs}"
         )
     indices = space.sample(spec.n_configs, method=spec.method, seed=spec.seed)  # type: ignore[arg-type]
@@ -523,18 +539,43 @@ def _shard_len(i: int, spec: DatasetSpec, total: int) -> int:
     return min((i + 1) * spec.shard_size, total) - i * spec.shard_size
 
 
+_SHARD_RE = re.compile(r"shard-[0-9]{5,}\.parquet")
+
+
 def _read_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest of a dataset folder, its ``shards`` checked to be shard file
+    names in the folder itself (a manifest never makes tldse read or delete
+    anything else)."""
     path = folder / "manifest.json"
     try:
-        data = json.loads(path.read_text())
+        data = parse_json(read_text(path, "dataset manifest"), str(path))
     except FileNotFoundError:
         raise DatasetError(
             f"{folder}: no manifest.json (not a tldse dataset)"
         ) from None
-    except ValueError as exc:
-        raise DatasetError(f"{path}: not valid JSON ({exc})") from None
+    except ValueError as exc:  # not UTF-8, not JSON, a key given twice
+        raise DatasetError(str(exc)) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise DatasetError(f"{path}: not a tldse dataset manifest")
+    spec = data.setdefault("spec", {})
+    if not isinstance(spec, dict) or spec.get("kind", "layer") not in (
+        "layer",
+        "network",
+    ):
+        raise DatasetError(f"{path}: spec: expected a table with kind layer or network")
+    shards = data.setdefault("shards", {})
+    if not isinstance(shards, dict):
+        raise DatasetError(f"{path}: shards: expected a table of shard files")
+    for name in shards:
+        try:
+            plain_name(folder, name, f"{path}: shards")
+        except UnsafeNameError as exc:
+            raise DatasetError(str(exc)) from None
+        if not _SHARD_RE.fullmatch(name):
+            raise DatasetError(
+                f"{path}: shards: {name!r} is not a shard file name "
+                "(shard-NNNNN.parquet)"
+            )
     return data
 
 
@@ -630,7 +671,7 @@ def load(folder: str | Path, *, require_complete: bool = True) -> Dataset:
         )
     import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
 
-    names = sorted(manifest.get("shards", {}))
+    names = sorted(manifest["shards"])
     if not names:
         raise DatasetError(f"{path}: dataset has no shards (empty)")
     frames = []

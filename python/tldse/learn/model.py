@@ -7,9 +7,14 @@ log-variance per target for uncertainty weighting (Kendall, Gal and Cipolla, CVP
 
 ``Surrogate`` holds the network with its input normalisation, target
 normalisation, feature names, target names and metadata. ``save(folder)`` writes
-``model.pt`` (``torch.save`` of a dict of tensors only) and ``model.json``
-(architecture, names, normalisation, metadata); ``Surrogate.load`` reads them with
-``torch.load(weights_only=True)``, so loading never unpickles arbitrary objects.
+``model.pt`` (``torch.save`` of the tensors and a copy of the description) and then
+``model.json`` (architecture, names, normalisation, metadata), each atomically, so a
+save that fails or is killed leaves the old model or the new one, never a mix: the
+weights file describes itself, and the loader prefers its copy when the two differ.
+``Surrogate.load`` checks every size in the description against the limits below
+before it builds anything, reads the weights with ``torch.load(weights_only=True)``
+(never unpickling arbitrary objects) and turns any broken or hostile folder into a
+:class:`SurrogateError` naming the file.
 """
 
 from __future__ import annotations
@@ -31,6 +36,16 @@ SAVE_FORMAT = "tldse-surrogate"
 #: Smallest input std used for normalisation (features are mostly log2 units).
 X_STD_FLOOR = 0.5
 SAVE_VERSION = 1
+#: Limits on a model's sizes (``tldse train --hidden``, or a model.json read back).
+MAX_WIDTH = 65_536
+MAX_DEPTH = 64
+MAX_PARAMETERS = 2**28  # 1 GiB of float32 weights
+#: Bounds on a saved normaliser: |means| and stds at most NORM_LIMIT, stds at least
+#: NORM_MIN_STD (``Normalizer.fit`` gives stds >= 1e-6; features and targets are logs).
+NORM_LIMIT = 1e6
+NORM_MIN_STD = 1e-6
+#: The most bytes ``model.pt`` may unpack to (the weights' limit and 16 MiB).
+MAX_WEIGHT_BYTES = 4 * MAX_PARAMETERS + 2**24
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "silu": nn.SiLU,
     "relu": nn.ReLU,
@@ -62,25 +77,95 @@ class Architecture:
             raise SurrogateError(f"targets repeat: {list(self.targets)}")
         if not self.hidden or any(h < 1 for h in (*self.hidden, *self.head_hidden)):
             raise SurrogateError("hidden sizes must be >= 1 (and the trunk non-empty)")
+        for what, sizes in (
+            ("n_inputs", (self.n_inputs,)),
+            ("hidden", self.hidden),
+            ("head_hidden", self.head_hidden),
+        ):
+            if max(sizes, default=0) > MAX_WIDTH:
+                raise SurrogateError(
+                    f"{what}: widths up to {MAX_WIDTH:,}, got {max(sizes):,}"
+                )
+        if len(self.hidden) + len(self.head_hidden) > MAX_DEPTH:
+            raise SurrogateError(
+                f"hidden, head_hidden: at most {MAX_DEPTH} layers in all, got "
+                f"{len(self.hidden) + len(self.head_hidden)}"
+            )
+        n = self.n_parameters()
+        if n > MAX_PARAMETERS:
+            raise SurrogateError(
+                f"hidden: {n:,} parameters; at most {MAX_PARAMETERS:,} (widths "
+                f"{list(self.hidden)}, heads {list(self.head_hidden)})"
+            )
         if self.activation not in ACTIVATIONS:
             raise SurrogateError(
                 f"activation must be one of {', '.join(ACTIVATIONS)}, "
                 f"got {self.activation!r}"
             )
 
+    def n_parameters(self) -> int:
+        """The number of weights of the network (without building it)."""
+        n, width = 0, self.n_inputs
+        for h in self.hidden:
+            n, width = n + (width + 1) * h, h
+        head, w = 0, width
+        for h in self.head_hidden:
+            head, w = head + (w + 1) * h, h
+        head += w + 1
+        return n + len(self.targets) * (head + 1)
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Architecture:
+    def from_dict(cls, d: Any) -> Architecture:
+        """The architecture of a model.json, every field type-checked (a missing
+        key or a non-integer size raises SurrogateError naming it)."""
+        if not isinstance(d, Mapping):
+            raise SurrogateError("architecture: expected a table of sizes")
+
+        def sizes(key: str) -> tuple[int, ...]:
+            v = d.get(key)
+            if not isinstance(v, list) or len(v) > MAX_DEPTH:
+                raise SurrogateError(
+                    f"architecture.{key}: expected a list of at most {MAX_DEPTH} "
+                    f"integers, got {_short(v)}"
+                )
+            return tuple(_int(h, f"architecture.{key}") for h in v)
+
+        targets = d.get("targets")
+        if not isinstance(targets, list) or not all(
+            isinstance(t, str) and t in TARGETS for t in targets
+        ):
+            raise SurrogateError(
+                f"architecture.targets: expected a list of {', '.join(TARGETS)}; "
+                f"got {_short(targets)}"
+            )
+        activation = d.get("activation")
+        if not isinstance(activation, str):
+            raise SurrogateError(
+                f"architecture.activation: expected a name, got {_short(activation)}"
+            )
         return cls(
-            n_inputs=int(d["n_inputs"]),
-            targets=tuple(str(t) for t in d["targets"]),
-            hidden=tuple(int(h) for h in d["hidden"]),
-            head_hidden=tuple(int(h) for h in d["head_hidden"]),
-            activation=str(d["activation"]),
+            n_inputs=_int(d.get("n_inputs"), "architecture.n_inputs"),
+            targets=tuple(targets),
+            hidden=sizes("hidden"),
+            head_hidden=sizes("head_hidden"),
+            activation=activation,
         )
+
+
+def _short(v: Any) -> str:
+    """``repr`` cut to 60 characters (for messages about untrusted values)."""
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _int(v: Any, field: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise SurrogateError(f"{field}: expected an integer, got {_short(v)}")
+    return v
 
 
 class MultiTaskNet(nn.Module):
@@ -171,6 +256,36 @@ class Normalizer:
     @classmethod
     def from_dict(cls, d: Mapping[str, Sequence[float]]) -> Normalizer:
         return cls(*(np.asarray(d[k], dtype=np.float32) for k in cls.__annotations__))
+
+    @classmethod
+    def checked(cls, d: Any, n_inputs: int, n_targets: int) -> Normalizer:
+        """The normaliser of a model.json: four lists of finite numbers of the
+        model's widths, standard deviations > 0; SurrogateError otherwise."""
+        if not isinstance(d, Mapping):
+            raise SurrogateError("normalizer: expected a table of four lists")
+        arrays = []
+        for key in cls.__annotations__:
+            n = n_inputs if key.startswith("x") else n_targets
+            v = d.get(key)
+            if (
+                not isinstance(v, list)
+                or len(v) != n
+                or not all(
+                    isinstance(a, (int, float)) and not isinstance(a, bool) for a in v
+                )
+            ):
+                raise SurrogateError(
+                    f"normalizer.{key}: expected {n} numbers, got {_short(v)}"
+                )
+            a = np.asarray(v, dtype=np.float64)
+            std = key.endswith("std")
+            lo, hi = (NORM_MIN_STD, NORM_LIMIT) if std else (-NORM_LIMIT, NORM_LIMIT)
+            if not (np.isfinite(a).all() and (a >= lo).all() and (a <= hi).all()):
+                raise SurrogateError(
+                    f"normalizer.{key}: values must be finite and in [{lo:g}, {hi:g}]"
+                )
+            arrays.append(a.astype(np.float32))
+        return cls(*arrays)
 
 
 def check_arrays(
@@ -316,13 +431,14 @@ class Surrogate:
     # ------------------------------------------------------------ files
 
     def save(self, folder: str | Path) -> Path:
-        """Writes ``model.pt`` (tensors only) and ``model.json``."""
-        from tldse._util.io import package_version, write_json_atomic
+        """Writes ``model.pt`` (tensors and a copy of the description) and then
+        ``model.json``, each atomically: a save that fails (a full disk) or is
+        killed leaves a folder that loads, as the old model or the new one."""
+        from tldse._util.io import atomic_write, package_version, write_atomic
 
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().cpu() for k, v in self.net.state_dict().items()}
-        torch.save({"state_dict": state}, out / "model.pt")
         norm = None if self.normalizer is None else self.normalizer.to_dict()
         meta = {
             "format": SAVE_FORMAT,
@@ -338,47 +454,137 @@ class Surrogate:
             "normalizer": norm,
             "metadata": self.metadata,
         }
-        write_json_atomic(out / "model.json", meta)
+        text = json.dumps(meta, indent=1, sort_keys=True) + "\n"
+        blob = {"state_dict": state, "meta": text}
+        atomic_write(out / "model.pt", lambda f: torch.save(blob, f))
+        write_atomic(out / "model.json", text)
         return out
 
     @classmethod
     def load(cls, folder: str | Path, device: str | torch.device = "cpu") -> Surrogate:
+        """Reads a folder written by :meth:`save`. Anything wrong with it (missing,
+        truncated or foreign files, sizes beyond :data:`MAX_WIDTH`,
+        :data:`MAX_DEPTH` or :data:`MAX_PARAMETERS`, NaN normalisation or weights)
+        raises :class:`SurrogateError` naming the file; sizes are checked before
+        anything is allocated."""
         path = Path(folder)
+        meta_path, pt_path = path / "model.json", path / "model.pt"
+        if not meta_path.is_file() and not pt_path.is_file():
+            raise SurrogateError(f"{path}: no model.json (not a saved model)")
+        text = _read_meta_text(meta_path) if meta_path.is_file() else None
+        blob = _read_weights(pt_path)
+        saved = blob.get("meta")
+        if saved is not None and saved != text:
+            # model.pt is written first: it is the newer of the two when a save
+            # stopped between them
+            text, meta_path = saved, pt_path
+        if text is None:
+            raise SurrogateError(f"{path}: no model.json (not a saved model)")
+        arch, names, norm, metadata = _parse_meta(text, meta_path)
+        net = MultiTaskNet(arch)
+        state = blob["state_dict"]
         try:
-            meta = json.loads((path / "model.json").read_text())
-        except FileNotFoundError:
-            raise SurrogateError(f"{path}: no model.json (not a saved model)") from None
-        except ValueError as exc:
+            net.load_state_dict(state)
+        except (KeyError, RuntimeError) as exc:
+            why = " ".join(str(exc).split())  # torch's message spans lines
             raise SurrogateError(
-                f"{path / 'model.json'}: not valid JSON ({exc})"
+                f"{pt_path}: weights do not fit: {why[:400]}"
             ) from None
-        if meta.get("format") != SAVE_FORMAT:
-            raise SurrogateError(f"{path / 'model.json'}: not a tldse surrogate")
-        arch = Architecture.from_dict(meta["architecture"])
-        names = tuple(meta["feature_names"])
+        bad = [k for k, v in state.items() if not torch.isfinite(v).all()]
+        if bad:
+            raise SurrogateError(f"{pt_path}: NaN or infinite weights in {bad[0]}")
+        s = cls(net, names, norm, metadata)
+        return s.to(device)
+
+
+def _read_meta_text(path: Path) -> str:
+    from tldse._util.io import read_text
+
+    try:
+        return read_text(path, "model description")
+    except (OSError, ValueError) as exc:
+        raise SurrogateError(str(exc)) from None
+
+
+def _read_weights(path: Path) -> dict[str, Any]:
+    """The blob of ``model.pt``: a zip (torch's format) whose members add up to
+    at most :data:`MAX_WEIGHT_BYTES` (checked before torch reads it), holding
+    only tensors and text."""
+    import zipfile
+
+    if not path.is_file():
+        raise SurrogateError(f"{path.parent}: no model.pt")
+    limit = MAX_WEIGHT_BYTES
+    try:
+        with zipfile.ZipFile(path) as z:
+            total = sum(info.file_size for info in z.infolist())
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+        raise SurrogateError(
+            f"{path}: not a saved model's weights (truncated or corrupt: {exc})"
+        ) from None
+    if total > limit:
+        raise SurrogateError(
+            f"{path}: {total:,} bytes of weights; at most {limit:,} are read"
+        )
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for broken files
+        raise SurrogateError(
+            f"{path}: cannot read the weights ({type(exc).__name__}: "
+            f"{_short(str(exc))})"
+        ) from None
+    state = blob.get("state_dict") if isinstance(blob, dict) else None
+    if (
+        not isinstance(state, dict)
+        or not all(
+            isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+        )
+        or not isinstance(blob.get("meta", ""), str)
+        or set(blob) - {"state_dict", "meta"}
+    ):
+        raise SurrogateError(f"{path}: not a tldse surrogate's weights")
+    return {"state_dict": state, "meta": blob.get("meta")}
+
+
+def _parse_meta(
+    text: str, path: Path
+) -> tuple[Architecture, tuple[str, ...], Normalizer | None, dict[str, Any]]:
+    """The checked architecture, feature names, normaliser and metadata of a
+    model description (SurrogateError naming ``path`` and the field)."""
+    from tldse._util.io import parse_json
+
+    try:
+        meta = parse_json(text, str(path))
+    except ValueError as exc:
+        raise SurrogateError(str(exc)) from None
+    if not isinstance(meta, dict) or meta.get("format") != SAVE_FORMAT:
+        raise SurrogateError(f"{path}: not a tldse surrogate")
+    if meta.get("format_version") != SAVE_VERSION:
+        raise SurrogateError(
+            f"{path}: format_version {_short(meta.get('format_version'))}; this "
+            f"tldse reads version {SAVE_VERSION}"
+        )
+    try:
+        arch = Architecture.from_dict(meta.get("architecture"))
+        names = meta.get("feature_names")
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise SurrogateError("feature_names: expected a list of names")
         if len(names) != arch.n_inputs:
             raise SurrogateError(
-                f"{path}: {len(names)} feature names for {arch.n_inputs} inputs"
+                f"feature_names: {len(names)} names for {arch.n_inputs} inputs"
             )
-        try:
-            blob = torch.load(path / "model.pt", map_location="cpu", weights_only=True)
-        except FileNotFoundError:
-            raise SurrogateError(f"{path}: no model.pt") from None
-        net = MultiTaskNet(arch)
-        try:
-            net.load_state_dict(blob["state_dict"])
-        except (KeyError, RuntimeError) as exc:
-            raise SurrogateError(
-                f"{path / 'model.pt'}: weights do not fit: {exc}"
-            ) from None
         norm = meta.get("normalizer")
-        s = cls(
-            net,
-            names,
-            None if norm is None else Normalizer.from_dict(norm),
-            dict(meta.get("metadata") or {}),
+        normalizer = (
+            None
+            if norm is None
+            else Normalizer.checked(norm, arch.n_inputs, len(arch.targets))
         )
-        return s.to(device)
+        metadata = meta.get("metadata") or {}
+        if not isinstance(metadata, dict):
+            raise SurrogateError("metadata: expected a table")
+    except SurrogateError as exc:
+        raise SurrogateError(f"{path}: {exc}") from None
+    return arch, tuple(names), normalizer, metadata
 
 
 def from_transformed(target: str, values: npt.ArrayLike) -> npt.NDArray[np.float64]:

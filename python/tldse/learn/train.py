@@ -12,13 +12,20 @@ improved for ``patience`` epochs and the best weights are restored.
 Deterministic on CPU for a given seed and thread count: weights come from
 ``Surrogate.create(seed=...)``, the validation split and minibatch order from
 generators seeded with ``TrainConfig.seed``.
+
+Torch runs on :data:`DEFAULT_THREADS` CPU thread unless told otherwise
+(``TrainConfig.threads``): these models are small (a few 64..256-wide layers,
+minibatches of 512..1,024 rows), and one thread trains them 4-37x faster than
+two on a 2-core machine, idle or busy, and predicts 2-2.6x faster
+(``benchmarks/test_torch_threads.py``; figures in docs/surrogate.md).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -26,7 +33,8 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from tldse._util.progress import Progress
+from tldse._util.progress import Progress, note
+from tldse._util.table import plural
 from tldse.learn.model import (
     Normalizer,
     Surrogate,
@@ -38,6 +46,23 @@ from tldse.learn.model import (
 SCHEDULES = ("cosine", "plateau", "constant")
 LOSSES = ("mse", "huber", "l1")
 WEIGHTINGS = ("fixed", "uncertainty")
+#: Torch CPU threads while training and predicting (measured: see the module
+#: docstring).
+DEFAULT_THREADS = 1
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int | None) -> Iterator[int]:
+    """Torch's CPU threads set to ``threads`` while the block runs (None or 0:
+    left as they are), then restored; yields the number in effect."""
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        yield torch.get_num_threads()
+    finally:
+        if threads:
+            torch.set_num_threads(before)
 
 
 @dataclass
@@ -57,7 +82,8 @@ class TrainConfig:
     weights: Sequence[float] | None = None
     seed: int = 0
     device: str = "cpu"
-    threads: int | None = None
+    #: torch CPU threads (None or 0: torch's setting, by default every core)
+    threads: int | None = DEFAULT_THREADS
     max_seconds: float | None = None
     progress: bool = False
 
@@ -81,6 +107,8 @@ class TrainConfig:
             raise bad("weighting", f"expected one of {', '.join(WEIGHTINGS)}")
         if self.patience < 1:
             raise bad("patience", "expected >= 1")
+        if self.threads is not None and self.threads < 0:
+            raise bad("threads", "expected >= 0 (0: torch's default)")
         if not 0 <= self.val_fraction < 1:
             raise bad("val_fraction", "expected in [0, 1)")
         if self.weights is not None and (
@@ -186,14 +214,12 @@ def fit(
     norm = surrogate.normalizer
 
     device = resolve_device(cfg.device)
-    old_threads = torch.get_num_threads()
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    try:
+    with torch_threads(cfg.threads) as threads:
+        where = f"{device}" + (
+            f", {plural(threads, 'torch thread')}" if device.type == "cpu" else ""
+        )
+        note(cfg.progress, f"training on {plural(len(xt), 'row')} ({where})")
         return _train(surrogate, cfg, norm, device, xt, yt, xv, yv, params)
-    finally:
-        if cfg.threads:
-            torch.set_num_threads(old_threads)
 
 
 def _train(

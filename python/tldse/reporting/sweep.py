@@ -6,9 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from tldse.reporting.plots import figure, label, save_png
+from tldse.reporting.plots import figure, label, log_axes, log_color_scatter, save_png
 from tldse.search.metrics import OBJECTIVES
 from tldse.search.sweep import SAMPLE_POINTS
 
@@ -32,17 +30,14 @@ def plot_pareto(result: SweepResult, path: str | Path) -> None:
     f = result.front.sort_values([x, y])
     if len(f):
         if len(cols) >= 3:
-            z = cols[2]
-            pts = ax.scatter(
-                f[x], f[y], s=14, c=np.log10(f[z]), cmap="viridis", zorder=3,
+            log_color_scatter(
+                fig, ax, f[x], f[y], f[cols[2]], label(cols[2]), s=14, zorder=3,
                 label="Pareto front",
             )  # fmt: skip
-            fig.colorbar(pts, ax=ax, label=f"log10 {label(z)}")
         else:
             ax.step(f[x], f[y], where="post", c="C3", lw=1, zorder=2)
             ax.scatter(f[x], f[y], s=14, c="C3", zorder=3, label="Pareto front")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    log_axes(ax)
     ax.set_xlabel(label(x))
     ax.set_ylabel(label(y))
     cons = ", ".join(str(c) for c in result.constraints)

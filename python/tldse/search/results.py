@@ -10,6 +10,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from tldse._util.table import (
+    Column,
+    fixed,
+    integer,
+    number,
+    render,
+    scaled,
+    spread,
+)
 from tldse.arch import CONFIG_COLUMNS, DATAFLOWS, energy_from_spec, energy_spec
 from tldse.search.metrics import METRICS, OBJECTIVES
 from tldse.sim import STATUS_NAMES
@@ -99,3 +108,104 @@ def design_areas_um2(
         configs = space.configs(np.arange(lo, hi, dtype=np.int64))
         out[lo:hi] = [table.area_um2(row) for row in configs]
     return out
+
+
+# ---------------------------------------------------------------- display
+
+#: Short headers (with units) of design parameters in printed tables.
+PARAM_HEADERS: dict[str, str] = {
+    "dataflow": "flow",
+    "pe_rows": "rows",
+    "pe_cols": "cols",
+    "pe_count": "PEs",
+    "pe_aspect": "aspect",
+    "rf_bytes": "RF B",
+    "glb_bytes": "GLB KiB",
+    "glb_split": "GLB split",
+    "rf_split": "RF split",
+    "dram_bw_bytes_per_cycle": "DRAM B/c",
+    "glb_bw_bytes_per_cycle": "GLB B/c",
+    "precision": "bits",
+    "weight_bits": "W bits",
+    "act_bits": "A bits",
+    "psum_bits": "P bits",
+    "clock_mhz": "MHz",
+    "multicast": "mcast",
+}
+#: The parameters shown before the others when a table is narrow.
+_KEY_PARAMS = ("dataflow", "pe_rows", "pe_cols", "pe_count", "glb_bytes")
+
+#: Printed columns of the network metrics (:data:`~tldse.search.metrics.METRICS`).
+METRIC_COLUMNS: dict[str, Column] = {
+    "latency_cycles": Column("latency_cycles", "lat cyc", integer),
+    "latency_ms": Column("latency_ms", "lat ms"),
+    "energy_uj": Column("energy_uj", "energy uJ"),
+    "edp_uj_ms": Column("edp_uj_ms", "EDP uJ*ms"),
+    "area_mm2": Column("area_mm2", "mm^2"),
+    "power_mw": Column("power_mw", "mW"),
+    "utilization": Column("utilization", "util", fixed(2)),
+    "dram_bytes": Column("dram_bytes", "DRAM MiB", scaled(1 / 2**20)),
+}
+
+
+def _param_column(name: str) -> Column:
+    text = name in ("dataflow", "glb_split", "rf_split", "precision")
+    fmt = scaled(1 / 1024) if name == "glb_bytes" else number
+    priority = 1 if name in _KEY_PARAMS else 2
+    return Column(name, PARAM_HEADERS.get(name, name), fmt, priority, text)
+
+
+def design_columns(
+    params: Sequence[str], objectives: Sequence[str], *, ties: bool = False
+) -> list[Column]:
+    """The printed columns of a table of designs (a front): ``index``, the
+    space's parameters, the objectives' metrics (always shown), latency, energy,
+    area, power and utilization, and ``ties``; the narrower the width, the
+    fewer parameters and other metrics (:func:`tldse._util.table.fit`)."""
+    from dataclasses import replace
+
+    cols = [Column("index", "#", integer, priority=1)]
+    cols += [_param_column(p) for p in params]
+    keys = [OBJECTIVES[o] for o in objectives]
+    others = ("latency_ms", "energy_uj", "area_mm2", "power_mw", "utilization")
+    for key in dict.fromkeys([*keys, *others]):
+        cols.append(replace(METRIC_COLUMNS[key], priority=0 if key in keys else 3))
+    if ties:
+        cols.append(Column("ties", "ties", integer, priority=4))
+    return cols
+
+
+def front_keys(space: DesignSpace) -> list[str]:
+    """The columns of a front's frame (:func:`results_frame` + ``ties``)."""
+    return ["index", *dict.fromkeys([*CONFIG_COLUMNS, *space.names]), *METRICS, "ties"]
+
+
+def front_rows(
+    front: pd.DataFrame, objectives: Sequence[str], rows: int
+) -> tuple[list[dict[str, Any]], str]:
+    """(``rows`` designs spread evenly over the front sorted by the objectives,
+    their title): what a printed front shows."""
+    keys = [OBJECTIVES[o] for o in objectives]
+    f = front.sort_values([*keys, "index"]).reset_index(drop=True)
+    pick = spread(len(f), rows)
+    title = f"Pareto front, sorted by {objectives[0]}" + (
+        f" ({len(pick)} of {len(f)}, evenly spread)" if len(pick) < len(f) else ""
+    )
+    return f.iloc[pick].to_dict("records"), title
+
+
+def front_table(
+    front: pd.DataFrame,
+    params: Sequence[str],
+    objectives: Sequence[str],
+    *,
+    rows: int = 10,
+    width: int = 80,
+) -> str:
+    """The front as text: ``rows`` designs spread evenly over it, sorted by the
+    first objective, in ``width`` characters (the reprs of results)."""
+    if front.empty:
+        return "(empty front)"
+    picked, title = front_rows(front, objectives, rows)
+    cols = design_columns(params, objectives, ties="ties" in front)
+    return render(cols, picked, width=width, title=title)

@@ -14,10 +14,13 @@ arguments loads the finished chunks and evaluates only the rest.
 from __future__ import annotations
 
 import contextlib
+import html
 import itertools
 import json
 import shutil
 import time
+import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +40,7 @@ from tldse._util.io import (
     write_parquet_atomic,
 )
 from tldse._util.progress import Progress
+from tldse._util.table import plural, to_html, wrap
 from tldse.arch import EnergyTable, energy_from_spec, energy_spec
 from tldse.search.metrics import (
     METRICS,
@@ -47,7 +51,12 @@ from tldse.search.metrics import (
     parse_objectives,
 )
 from tldse.search.pareto import ParetoArchive
-from tldse.search.results import best_designs, results_frame
+from tldse.search.results import (
+    best_designs,
+    design_columns,
+    front_table,
+    results_frame,
+)
 from tldse.sim import evaluate, per_layer_breakdown
 from tldse.space import DesignSpace
 from tldse.workloads.fold import fold
@@ -61,7 +70,43 @@ FORMAT_VERSION = 1
 DEFAULT_CHUNK_SIZE = 32768
 DEFAULT_OBJECTIVES = ("latency", "energy", "area")
 SAMPLE_POINTS = 20000  # background points kept for the plot (every k-th design)
-OUTPUT_FILES = ("pareto.csv", "best.json", "pareto.png", "pareto_layers.csv")
+OUTPUT_FILES = ("front.csv", "best.json", "pareto.png", "front_layers.csv")
+#: Names of the front files before they were named as explore's (still
+#: recognised as this sweep's, and replaced by the new names when it finishes).
+LEGACY_FILES = ("pareto.csv", "pareto_layers.csv")
+
+
+#: Relative cost of evaluating one design per dataflow (``tldse bench`` on the
+#: 2-core machine, README "Speed": ws, os, is 8.1 M evaluations/s; rs with the
+#: heuristic mapper 0.87 M/s, with the exhaustive one 4.6 k/s). Weights of the
+#: sweep's ETA only; nothing else depends on them.
+DATAFLOW_COST: dict[str, float] = {"ws": 1.0, "os": 1.0, "is": 1.0, "rs": 9.3}
+RS_EXHAUSTIVE_COST = 1760.0
+
+
+def chunk_costs(
+    space: DesignSpace, chunk_size: int, mapper: str = "heuristic"
+) -> npt.NDArray[np.float64]:
+    """The expected relative cost of each chunk of a sweep: the sum over its
+    designs of :data:`DATAFLOW_COST` of their dataflow (the space's dataflow mix
+    over the chunk's index range; its base design's dataflow when the space does
+    not vary it). The sweep's progress weights its ETA with these."""
+    n = len(space)
+    n_chunks = -(-n // chunk_size)
+    cost = dict(DATAFLOW_COST)
+    if mapper == "exhaustive":
+        cost["rs"] = RS_EXHAUSTIVE_COST
+    if "dataflow" not in space.names:
+        per = cost.get(str(space.base.dataflow), 1.0)
+        sizes = np.minimum(chunk_size, n - chunk_size * np.arange(n_chunks))
+        return sizes.astype(np.float64) * per
+    j = space.names.index("dataflow")
+    per_choice = np.array([cost.get(str(v), 1.0) for v in space["dataflow"].values])
+    out = np.empty(n_chunks, dtype=np.float64)
+    for k, (lo, hi) in enumerate(space.chunks(chunk_size)):
+        digits = space.digits(np.arange(lo, hi, dtype=np.int64))[:, j]
+        out[k] = per_choice[digits].sum()
+    return out
 
 
 class SweepError(ValueError):
@@ -226,6 +271,56 @@ class SweepResult:
     #: every chunk is done (``stop_after`` can leave a sweep unfinished)
     complete: bool = True
 
+    def summary(self) -> dict[str, Any]:
+        """What was swept and found (the body of ``best.json``)."""
+        return {
+            "workload": self.workload.name,
+            "space": self.space.name,
+            "objectives": self.objectives,
+            "constraints": [str(c) for c in self.constraints],
+            "designs": self.n_designs,
+            "feasible": self.n_feasible,
+            "meet_constraints": self.n_valid,
+            "front_size": len(self.front),
+            "units": {
+                "latency_ms": "ms",
+                "energy_uj": "uJ",
+                "edp_uj_ms": "uJ*ms",
+                "area_mm2": "mm^2",
+                "power_mw": "mW",
+            },
+            "best": self.best,
+        }
+
+    def _headline(self) -> str:
+        ties = (
+            f" (standing for {plural(int(self.front['ties'].sum()), 'design')})"
+            if "ties" in self.front and len(self.front)
+            else ""
+        )
+        cons = ", ".join(str(c) for c in self.constraints)
+        valid = f", {self.n_valid:,} meet {cons}" if cons else ""
+        return (
+            f"sweep of {self.workload.name} on {self.space.name}: "
+            f"{plural(self.n_designs, 'design')} in {self.seconds:.1f} s, "
+            f"{self.n_feasible:,} feasible{valid}\n"
+            f"Pareto front over {', '.join(self.objectives)}: "
+            f"{plural(len(self.front), 'design')}{ties}"
+            + ("" if self.complete else " (unfinished: some chunks not evaluated)")
+        )
+
+    def __repr__(self) -> str:
+        table = front_table(self.front, self.space.names, self.objectives)
+        return f"{wrap(self._headline())}\n{table}"
+
+    def _repr_html_(self) -> str:
+        cols = design_columns(
+            self.space.names, self.objectives, ties="ties" in self.front
+        )
+        head = "<br>".join(html.escape(x) for x in self._headline().splitlines())
+        rows = self.front.head(60).to_dict("records")
+        return f"<p>{head}</p>" + to_html(cols, rows)
+
     def per_layer(self) -> pd.DataFrame:
         """The front designs layer by layer (``pareto_layers.csv``): one row per
         (design, layer of the workload), the design ``index`` and ``workload`` in
@@ -308,7 +403,7 @@ def sweep(
     each distinct layer shape is simulated once). ``objectives``: 1-4 of latency,
     energy, area, edp, power (``"latency,energy"``). ``constraints``: strings
     such as ``"area_mm2<=4"`` (see :mod:`tldse.search.metrics`). ``out``: a
-    folder for checkpoints and outputs (``pareto.csv``, ``best.json``,
+    folder for checkpoints and outputs (``front.csv``, ``best.json``,
     ``all/*.parquet`` with ``save_all``); re-running with the same
     arguments resumes. ``executor``: how chunks run (default here, in C++
     threads; :func:`tldse.search.dask.dask_executor` for a cluster).
@@ -407,15 +502,23 @@ def sweep(
         run = executor or local_executor
         label = f"{wl.name} on {space.name}"
         evaluated = 0
-        with Progress(progress, n, label, "designs", rate=True) as bar:
-            bar.start_at(sum(bounds(k)[1] - bounds(k)[0] for k in done))
+        costs = chunk_costs(space, chunk_size, mapper) if progress else None
+        work = float(costs.sum()) if costs is not None else None
+        with Progress(progress, n, label, "designs", rate=True, total_work=work) as bar:
+            bar.start_at(
+                sum(bounds(k)[1] - bounds(k)[0] for k in done),
+                None if costs is None else float(costs[sorted(done)].sum()),
+            )
             for res in run(tasks):
                 number = res.start // chunk_size
                 if out_dir is not None:
                     _save_chunk(out_dir, number, res, space)
                 absorb(res)
                 done.add(number)
-                bar.advance(res.stop - res.start)
+                bar.advance(
+                    res.stop - res.start,
+                    work=None if costs is None else float(costs[number]),
+                )
                 evaluated += res.stop - res.start
         front = _front_frame(space, archive)
         result = SweepResult(
@@ -453,7 +556,7 @@ def _prepare_dir(
     elif path.exists():
         try:
             old = json.loads(path.read_text())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             old = {}
         diff = differences(old, manifest)
         if diff:
@@ -462,7 +565,7 @@ def _prepare_dir(
                 "use --overwrite to start it afresh, or another --out"
             )
     else:
-        ours = [name for name in OUTPUT_FILES if (out / name).exists()]
+        ours = [n for n in OUTPUT_FILES + LEGACY_FILES if (out / n).exists()]
         if ours or (out / "chunks").exists():
             raise SweepError(
                 f"{out} holds sweep outputs but no manifest.json; use --overwrite "
@@ -484,10 +587,11 @@ def _load_chunk(
     if not path.exists() or (save_all and not _part_path(out, number).exists()):
         return None
     try:
-        with np.load(path) as data:
+        # our own handle: np.load leaks its file when the zip is damaged
+        with open(path, "rb") as f, np.load(f) as data:
             res = ChunkResult.from_arrays(data)
-    except (OSError, ValueError, KeyError):
-        return None  # unreadable: evaluate the chunk again
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error):
+        return None  # truncated, empty or corrupt: evaluate the chunk again
     if (res.start, res.stop) != (lo, hi):
         return None
     return res
@@ -529,28 +633,14 @@ def _sample_frame(
 
 
 def write_outputs(result: SweepResult, out: Path, *, per_layer: bool = False) -> None:
-    """``pareto.csv``, ``best.json`` (and ``pareto_layers.csv`` with
-    ``per_layer``), each written whole or not at all. The plot ``pareto.png`` is
-    the reporting layer's (:func:`tldse.reporting.sweep.write_sweep_report`)."""
-    summary = {
-        "workload": result.workload.name,
-        "space": result.space.name,
-        "objectives": result.objectives,
-        "constraints": [str(c) for c in result.constraints],
-        "designs": result.n_designs,
-        "feasible": result.n_feasible,
-        "meet_constraints": result.n_valid,
-        "front_size": len(result.front),
-        "units": {
-            "latency_ms": "ms",
-            "energy_uj": "uJ",
-            "edp_uj_ms": "uJ*ms",
-            "area_mm2": "mm^2",
-            "power_mw": "mW",
-        },
-        "best": result.best,
-    }
-    write_json_atomic(out / "best.json", summary, sort_keys=False)
+    """``front.csv``, ``best.json`` (and ``front_layers.csv`` with
+    ``per_layer``), each written whole or not at all; the files' older names
+    (``pareto.csv``, ``pareto_layers.csv``) are removed. The plot ``pareto.png``
+    is the reporting layer's (:func:`tldse.reporting.sweep.write_sweep_report`)."""
+    write_json_atomic(out / "best.json", result.summary(), sort_keys=False)
     if per_layer:
-        write_atomic(out / "pareto_layers.csv", result.per_layer().to_csv(index=False))
-    write_atomic(out / "pareto.csv", result.front.to_csv(index=False))
+        write_atomic(out / "front_layers.csv", result.per_layer().to_csv(index=False))
+    write_atomic(out / "front.csv", result.front.to_csv(index=False))
+    for name in LEGACY_FILES:
+        with contextlib.suppress(OSError):
+            (out / name).unlink()

@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tldse import _core
+from tldse._util.text import utf8_errors
 from tldse.arch import warn_scalesim
 
 LayerKind = Literal["conv", "dwconv", "gemm"]
@@ -202,7 +203,8 @@ class Workload:
         """Reads a SCALE-Sim conv/GEMM topology or a tldse layer CSV (what tldse
         reads differently from SCALE-Sim, e.g. a sparsity ratio, is a
         :class:`~tldse.arch.ScaleSimWarning`)."""
-        names, table, _, messages = _core.read_topology(str(path))
+        with utf8_errors(path):
+            names, table, _, messages = _core.read_topology(str(path))
         warn_scalesim(messages)
         return cls.from_table(Path(path).stem, table, names)
 

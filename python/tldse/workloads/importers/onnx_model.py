@@ -73,13 +73,23 @@ class _Shapes:
         for init in graph.initializer:
             self.known[init.name] = tuple(int(d) for d in init.dims)
 
-    def __call__(self, tensor: str, node: str, op: str) -> Shape:
+    def __call__(
+        self, tensor: str, node: str, op: str, ranks: tuple[int, ...] = ()
+    ) -> Shape:
+        """The shape of ``tensor``, with ``len(shape)`` one of ``ranks`` (any when
+        empty); ValueError naming the node otherwise."""
         shape = self.known.get(tensor)
         if not shape:
             raise ValueError(
                 f"ONNX node {node!r} ({op}): the shape of {tensor!r} is not known as "
                 "positive integers after shape inference; export the model with "
                 "fixed input shapes"
+            )
+        if ranks and len(shape) not in ranks:
+            dims = " or ".join(f"{r}-D" for r in ranks)
+            raise ValueError(
+                f"ONNX node {node!r} ({op}): {tensor!r} must be {dims}, got shape "
+                f"{list(shape)}"
             )
         return shape
 
@@ -141,9 +151,9 @@ def from_onnx(model: str | Path | Any, *, name: str | None = None) -> ImportedWo
             continue
         a = _attrs(onnx, node)
         if op == "Conv":
-            x = shape(node.input[0], nm, op)
-            w = shape(node.input[1], nm, op)
-            y = shape(node.output[0], nm, op)
+            w = shape(node.input[1], nm, op, (3, 4))  # 1-D or 2-D convolution
+            x = shape(node.input[0], nm, op, (len(w),))
+            y = shape(node.output[0], nm, op, (len(w),))
             rec.conv(
                 nm,
                 x=x,
@@ -155,8 +165,8 @@ def from_onnx(model: str | Path | Any, *, name: str | None = None) -> ImportedWo
                 groups=int(a.get("group", 1)),
             )
         elif op == "Gemm":
-            ash = shape(node.input[0], nm, op)
-            bsh = shape(node.input[1], nm, op)
+            ash = shape(node.input[0], nm, op, (2,))  # Gemm takes matrices only
+            bsh = shape(node.input[1], nm, op, (2,))
             m, k = (ash[1], ash[0]) if a.get("transA", 0) else (ash[0], ash[1])
             n = bsh[0] if a.get("transB", 0) else bsh[1]
             rec.gemm(nm, m=m, n=n, k=k)

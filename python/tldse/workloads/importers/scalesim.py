@@ -23,11 +23,14 @@ MACs are preserved exactly.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
 from tldse import _core
+from tldse._util.io import write_atomic
+from tldse._util.text import utf8_errors
 from tldse.arch import warn_scalesim
 from tldse.workloads.layer import LAYER_COLUMNS, Layer, Workload, as_workload
 
@@ -145,17 +148,15 @@ def to_scalesim_topology(
             rows.append([eq.name, *(str(v) for v in _scalesim_row(eq, form))])
     header = SCALESIM_GEMM_HEADER if form == "gemm" else SCALESIM_CONV_HEADER
     out = Path(path)
-    with out.open("w", newline="") as f:
-        f.write(", ".join(header) + ",\n")
-        for row in rows:
-            f.write(", ".join(row) + ",\n")
+    write_atomic(out, "".join(", ".join(r) + ",\n" for r in [list(header), *rows]))
     return out
 
 
 def read_scalesim_topology(path: str | Path) -> Workload:
     """Reads a SCALE-Sim conv or GEMM topology (the C++ reader behind
     ``Workload.read``); a tldse layer CSV is refused, so a mix-up is caught."""
-    names, table, fmt, messages = _core.read_topology(str(path))
+    with utf8_errors(path):
+        names, table, fmt, messages = _core.read_topology(str(path))
     warn_scalesim(messages)
     if not str(fmt).startswith("scalesim"):
         raise ValueError(f"{path}: a tldse layer CSV, not a SCALE-Sim topology")
@@ -171,12 +172,13 @@ def to_layer_csv(
     if not wl.layers:
         raise ValueError(f"workload {wl.name!r} has no layers")
     out = Path(path)
-    with out.open("w", newline="") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(LAYER_CSV_HEADER)
-        for layer in wl:
-            writer.writerow(
-                [_clean_name(layer.name), layer.kind]
-                + [int(getattr(layer, col)) for col in LAYER_COLUMNS[1:]]
-            )
+    text = io.StringIO(newline="")
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(LAYER_CSV_HEADER)
+    for layer in wl:
+        writer.writerow(
+            [_clean_name(layer.name), layer.kind]
+            + [int(getattr(layer, col)) for col in LAYER_COLUMNS[1:]]
+        )
+    write_atomic(out, text.getvalue())
     return out
