@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 import tldse
 
@@ -24,3 +28,14 @@ def unbounded(dataflow: str, **kw: Any) -> tldse.Accelerator:
     }
     base.update(kw)
     return tldse.Accelerator(**base)
+
+
+def peer_python(var: str, venv: str, tool: str) -> str:
+    """The interpreter of a peer tool's own venv (``$var``, else /tmp/VENV); skips
+    the test, saying how to get it, when it is missing."""
+    path = os.environ.get(var) or f"/tmp/{venv}/bin/python"
+    if not Path(path).exists():
+        pytest.skip(
+            f"{tool} is not installed: make its venv (docs/evaluators.md) or set {var}"
+        )
+    return path

@@ -14,7 +14,6 @@ that fills the array its compute cycles are MACs / PEs.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -30,16 +29,12 @@ from tldse.evaluators import (
 )
 from tldse.evaluators.compare import compare
 
+from .helpers import peer_python
+
 pytestmark = pytest.mark.slow
 
 
-def _python(var: str, venv: str, tool: str) -> str:
-    path = os.environ.get(var) or f"/tmp/{venv}/bin/python"
-    if not Path(path).exists():
-        pytest.skip(
-            f"{tool} is not installed: make its venv (docs/evaluators.md) or set {var}"
-        )
-    return path
+_python = peer_python
 
 
 @pytest.fixture(scope="module")

@@ -249,19 +249,28 @@ def test_killed_explore_resumes_without_simulating_twice(
         return real(configs, *args, **kwargs)
 
     monkeypatch.setattr(sim._core, "evaluate", counting)
+    reported: list[int] = []
+    breakdown = _core.report_breakdown
+
+    def counting_report(configs, *args, **kwargs):
+        reported.append(len(configs))
+        return breakdown(configs, *args, **kwargs)
+
+    monkeypatch.setattr(sim._core, "report_breakdown", counting_report)
     again = explore("tiny", "alexnet", out=out, **kw)
-    # the report's per-layer breakdown simulates its chosen design once more
-    assert sum(simulated) == 1 + n_m - len(kept["m"]) + n_l - len(kept["l"])
+    assert sum(simulated) == n_m - len(kept["m"]) + n_l - len(kept["l"])
+    assert reported == [1]  # the report's per-layer breakdown of its chosen design
     assert again.indices.tolist() == whole.indices.tolist()
     np.testing.assert_array_equal(again.metrics, whole.metrics)
     assert again.front_indices().tolist() == whole.front_indices().tolist()
     # a third run simulates nothing; --fresh simulates everything again
     simulated.clear()
+    reported.clear()
     explore("tiny", "alexnet", out=out, **kw)
-    assert simulated == [1]
+    assert simulated == [] and reported == [1]
     simulated.clear()
     explore("tiny", "alexnet", out=out, fresh=True, **kw)
-    assert sum(simulated) == 1 + n_m + n_l
+    assert sum(simulated) == n_m + n_l
 
 
 def test_simulation_file_ending_without_newline(tmp_path) -> None:

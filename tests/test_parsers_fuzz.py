@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import subprocess
+import warnings
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import tldse
+from tldse.arch import ScaleSimWarning
 from tldse.workloads import KINDS, LAYER_COLUMNS
 
 from .conftest import find_tldse_sim
@@ -283,10 +285,16 @@ def test_random_cfg_parses_or_raises(workdir: Path, text: str) -> None:
     path = workdir / "random.cfg"
     path.write_text(text, encoding="utf-8", newline="")
     try:
-        acc = tldse.Accelerator.from_scalesim_config(path)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            acc = tldse.Accelerator.from_scalesim_config(path)
     except ValueError as exc:
         assert str(path) in str(exc), str(exc)
     else:
+        # The only warnings: SCALE-Sim's model differences, naming the file.
+        for w in caught:
+            assert issubclass(w.category, ScaleSimWarning), w
+            assert str(path) in str(w.message), w
         assert acc.dataflow in ("ws", "os", "is")
         assert 1 <= acc.pe_rows < 2**31
         assert 1 <= acc.pe_cols < 2**31

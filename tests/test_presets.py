@@ -195,11 +195,13 @@ def test_binary_matches_python_api(tldse_sim: str, name: str) -> None:
         tldse_sim, "--preset", name, "--workload", "alexnet", "--batch", "4",
         "--format", "csv",
     )  # fmt: skip
-    rows = csv_rows(out)
+    *rows, total = csv_rows(out)
     rep = tldse.simulate(
         tldse.Accelerator.preset(name), tldse.workloads.get("alexnet", batch=4)
     )
     assert [r["layer"] for r in rows] == [layer.name for layer in rep.layers]
+    assert total["layer"] == "total"
+    assert same(num(total["latency_cycles"]), rep.total("latency_cycles"))
     for row, layer in zip(rows, rep.layers, strict=True):
         assert row["status"] == layer.status, layer.name
         pairs = {
@@ -218,7 +220,7 @@ def test_binary_preset_with_set_override(tldse_sim: str) -> None:
         "--workload", "alexnet", "--format", "json",
     )  # fmt: skip
     doc = json.loads(out)
-    assert doc["preset"] == "eyeriss"
+    assert doc["preset"] is None  # the preset the design equals: none once changed
     assert doc["workload"] == "alexnet"
     expected = tldse.Accelerator.preset("eyeriss", glb_bytes=65536)
     for field in tldse.CONFIG_COLUMNS:
@@ -275,7 +277,7 @@ def test_binary_runs_rs_designs(tldse_sim: str) -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     rows = csv_rows(proc.stdout)
-    assert len(rows) == 8
+    assert len(rows) == 8 + 1  # and the total
     assert {r["status"] for r in rows} <= set(tldse.STATUS_NAMES)
 
 
@@ -344,7 +346,7 @@ def test_cli_simulate_preset_with_override(capsys: pytest.CaptureFixture[str]) -
     )  # fmt: skip
     assert rc == 0
     doc = json.loads(capsys.readouterr().out)
-    acc = doc["accelerator"]
+    acc = doc["arch"]  # tldse-sim's JSON (one schema)
     assert acc["glb_bytes"] == 65536
     assert acc["dataflow"] == "rs"
     assert (acc["pe_rows"], acc["pe_cols"], acc["clock_mhz"]) == (12, 14, 200)

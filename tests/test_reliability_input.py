@@ -22,13 +22,13 @@ from tldse.cli.main import main
 @pytest.mark.parametrize(
     ("column", "value", "needle"),
     [
-        ("dataflow", -1, "dataflow must be a code 0..3"),  # was: rs
-        ("dataflow", 4, "dataflow must be a code 0..3"),
+        ("dataflow", -1, r"dataflow must be an integer in \[0, 3\]"),  # was: rs
+        ("dataflow", 4, r"dataflow must be an integer in \[0, 3\]"),
         ("dataflow", 1.5, "dataflow must be an integer"),
-        ("pe_rows", 16.9, "pe_rows must be an integer, got 16.9"),  # was: 16
-        ("psum_bits", float("nan"), "psum_bits must be an integer"),
-        ("multicast", 0.5, "multicast must be 0 or 1, got 0.5"),  # was: True
-        ("multicast", 2, "multicast must be 0 or 1"),
+        ("pe_rows", 16.9, r"pe_rows must be an integer in .*got 16\.9"),  # was: 16
+        ("psum_bits", float("nan"), "psum_bits must be finite"),
+        ("multicast", 0.5, r"multicast must be .*got 0\.5"),  # was: True
+        ("multicast", 2, r"multicast must be an integer in \[0, 1\]"),
     ],
 )
 def test_from_row_rejects_what_evaluate_rejects(
@@ -55,7 +55,8 @@ def test_set_multicast_is_strict(
     assert (
         main(["simulate", "--workload", "alexnet", "--set", f"multicast={value}"]) == 2
     )
-    assert "--set multicast: expected one of 1, true" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "multicast: expected true or false (1/0, on/off, yes/no)" in err
 
 
 @pytest.mark.parametrize(("value", "expected"), [("off", False), ("Yes", True)])
@@ -64,7 +65,7 @@ def test_set_multicast_words(
 ) -> None:
     argv = ["simulate", "--workload", "alexnet", "--format", "json"]
     assert main([*argv, "--set", f"multicast={value}"]) == 0
-    assert f'"multicast": {str(expected).lower()}' in capsys.readouterr().out
+    assert f'"multicast": {int(expected)}' in capsys.readouterr().out
 
 
 def test_duplicate_config_columns_are_refused() -> None:

@@ -127,7 +127,8 @@ def test_binary_agrees_with_scalesim(tmp_path: Path, tldse_sim: str) -> None:
             [tldse_sim, "--config", cfg, "--topology", topo, "--format", "csv"],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
-        lines = list(csv.DictReader(out.stdout.splitlines()))
+        *lines, total = csv.DictReader(out.stdout.splitlines())
+        assert total["layer"] == "total"
         assert [int(x["compute_cycles"]) for x in lines] == [
             int(r["total_cycles"]) for r in rows
         ]

@@ -145,15 +145,19 @@ def test_simulate_csv_json_and_columns(capsys: pytest.CaptureFixture[str]) -> No
     assert rc == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     assert list(rows[0]) == list(want.columns)
-    got = np.array([float(r["energy_pj"]) for r in rows])
+    assert rows[-1]["layer"] == "total" and len(rows) == len(want) + 1
+    got = np.array([float(r["energy_pj"]) for r in rows[:-1]])
     np.testing.assert_allclose(got, want["energy_pj"].to_numpy(), rtol=1e-12)
+    total = (want["energy_pj"] * want["count"]).sum()  # layers weighted by their count
+    np.testing.assert_allclose(float(rows[-1]["energy_pj"]), total, rtol=1e-12)
     rc, out, _ = _run(
         capsys, "simulate", "--workload", "resnet18", "--format", "json",
         "--columns", "layer,dram_weight_reads",
     )  # fmt: skip
-    doc = json.loads(out)
-    assert all(list(r) == ["layer", "dram_weight_reads"] for r in doc["layers"])
-    assert doc["layers"][0]["dram_weight_reads"] == want["dram_weight_reads"][0]
+    doc = json.loads(out)  # with --columns: one object per layer, those keys only
+    assert all(list(r) == ["layer", "dram_weight_reads"] for r in doc)
+    assert [r["layer"] for r in doc] == list(want["layer"])
+    assert doc[0]["dram_weight_reads"] == want["dram_weight_reads"][0]
     rc, out, _ = _run(
         capsys, "simulate", "--workload", "resnet18", "--columns",
         "layer,stall_cycles,latency_cycles",

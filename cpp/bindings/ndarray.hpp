@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "tldse/arch.hpp"
+#include "tldse/batch.hpp"
+#include "tldse/layer.hpp"
+
 namespace tldse::bind {
 
 namespace py = pybind11;
@@ -44,15 +48,26 @@ std::vector<std::int64_t> to_int_table(const CArray<double>& a, std::int64_t row
         for (std::size_t j = 0; j < W; ++j) {
             const double v = p[static_cast<std::size_t>(i) * W + j];
             if (!std::isfinite(v) || v != std::floor(v) || std::fabs(v) >= 9.0e15) {
-                throw std::invalid_argument(std::string(name) + " row " + std::to_string(i) +
-                                            ": " + columns[j] +
-                                            " must be a finite whole number, got " +
+                throw std::invalid_argument(std::string(name) + " row " + std::to_string(i) + ": " +
+                                            columns[j] + " must be a finite whole number, got " +
                                             std::to_string(v));
             }
             out[static_cast<std::size_t>(i) * W + j] = static_cast<std::int64_t>(v);
         }
     }
     return out;
+}
+
+// The layer table (float, whole numbers) and the config table, checked and parsed.
+inline std::vector<Layer> layers_from(const CArray<double>& layers) {
+    const std::int64_t m = rows_of(layers, kLayerWidth, "layers");
+    const auto ints = to_int_table(layers, m, kLayerColumns, "layers");
+    return parse_layers(ints.data(), m, kLayerWidth);
+}
+
+inline std::vector<Arch> configs_from(const CArray<double>& configs) {
+    const std::int64_t n = rows_of(configs, kConfigWidth, "configs");
+    return parse_configs(configs.data(), n, kConfigWidth);
 }
 
 }  // namespace tldse::bind

@@ -24,17 +24,6 @@ py::tuple names(const Seq& seq) {
     return t;
 }
 
-std::vector<Layer> layers_from(const CArray<double>& layers) {
-    const std::int64_t m = rows_of(layers, kLayerWidth, "layers");
-    const auto ints = to_int_table(layers, m, kLayerColumns, "layers");
-    return parse_layers(ints.data(), m, kLayerWidth);
-}
-
-std::vector<Arch> configs_from(const CArray<double>& configs) {
-    const std::int64_t n = rows_of(configs, kConfigWidth, "configs");
-    return parse_configs(configs.data(), n, kConfigWidth);
-}
-
 // Extended fields returned as int64 (-1 where the status is not ok).
 bool integer_field(int f) {
     return f == kBound || f == kRowTiles || f == kFilterTiles || f == kChannelTiles ||
@@ -56,7 +45,8 @@ py::dict evaluate(const CArray<double>& configs, const CArray<double>& layers,
     py::array_t<std::int32_t> status({nc, nl});
     py::array_t<double> area(nc);
     if (extended && per_network) {
-        throw std::invalid_argument("extended outputs are per (design, layer): use per_network=False");
+        throw std::invalid_argument(
+            "extended outputs are per (design, layer): use per_network=False");
     }
     check_threads(threads);
     py::array_t<double> ext(std::vector<py::ssize_t>{extended ? kNumExtendedFields : 0, nc, nl});
@@ -117,9 +107,12 @@ py::dict evaluate_one(const CArray<double>& config, const CArray<double>& layer,
         for (int t = 0; t < 3; ++t) {
             const std::string key = std::string(kLevelNames[static_cast<std::size_t>(l)]) + "_" +
                                     kTensorNames[static_cast<std::size_t>(t)];
-            acc[py::str(key + "_reads")] = r.accesses.reads[static_cast<std::size_t>(l)][static_cast<std::size_t>(t)];
-            acc[py::str(key + "_writes")] = r.accesses.writes[static_cast<std::size_t>(l)][static_cast<std::size_t>(t)];
-            energy[py::str(key + "_pj")] = r.energy_level_tensor_pj[static_cast<std::size_t>(l)][static_cast<std::size_t>(t)];
+            acc[py::str(key + "_reads")] =
+                r.accesses.reads[static_cast<std::size_t>(l)][static_cast<std::size_t>(t)];
+            acc[py::str(key + "_writes")] =
+                r.accesses.writes[static_cast<std::size_t>(l)][static_cast<std::size_t>(t)];
+            energy[py::str(key + "_pj")] =
+                r.energy_level_tensor_pj[static_cast<std::size_t>(l)][static_cast<std::size_t>(t)];
         }
     }
     d["accesses"] = acc;
@@ -132,11 +125,11 @@ py::dict evaluate_one(const CArray<double>& config, const CArray<double>& layer,
                            py::arg("channels") = t.channels, py::arg("order") = order);
     if (archs[0].dataflow == Dataflow::rs && r.status == Status::ok) {
         const RsShape sh = rs_shape(archs[0], lays[0]);
-        d["rs_mapping"] = py::dict(
-            py::arg("p") = r.rs.p, py::arg("q") = r.rs.q, py::arg("tf") = r.rs.tf,
-            py::arg("tc") = r.rs.tc, py::arg("r_eff") = sh.r_eff, py::arg("r_fold") = sh.r_fold,
-            py::arg("e_pass") = sh.e_pass, py::arg("e_fold") = sh.e_fold,
-            py::arg("replicas") = sh.replicas);
+        d["rs_mapping"] =
+            py::dict(py::arg("p") = r.rs.p, py::arg("q") = r.rs.q, py::arg("tf") = r.rs.tf,
+                     py::arg("tc") = r.rs.tc, py::arg("r_eff") = sh.r_eff,
+                     py::arg("r_fold") = sh.r_fold, py::arg("e_pass") = sh.e_pass,
+                     py::arg("e_fold") = sh.e_fold, py::arg("replicas") = sh.replicas);
     }
     return d;
 }
@@ -147,8 +140,8 @@ void register_model(py::module_& m) {
     m.attr("config_columns") = names(kConfigColumns);
     py::class_<FieldInfo>(m, "FieldInfo", "One field of the config table or the energy table.")
         .def_property_readonly("name", [](const FieldInfo& f) { return std::string(f.name); })
-        .def_property_readonly("type",
-                               [](const FieldInfo& f) { return std::string(field_type_name(f.type)); })
+        .def_property_readonly(
+            "type", [](const FieldInfo& f) { return std::string(field_type_name(f.type)); })
         .def_readonly("default", &FieldInfo::default_value)
         .def_readonly("min", &FieldInfo::min)
         .def_readonly("max", &FieldInfo::max)
@@ -178,13 +171,15 @@ void register_model(py::module_& m) {
     m.attr("status_names") = names(kStatusNames);
     m.attr("dataflows") = py::make_tuple("ws", "os", "is", "rs");
 
-    py::class_<EnergyTable> table_class(m, "EnergyTable", "Energy per action and area per component.");
+    py::class_<EnergyTable> table_class(m, "EnergyTable",
+                                        "Energy per action and area per component.");
     table_class
         .def(py::init([](const std::string& name) { return EnergyTable::by_name(name); }),
              py::arg("name") = "horowitz45")
         .def_static("from_file", &EnergyTable::from_file, py::arg("path"))
         .def("__copy__", [](const EnergyTable& t) { return t; })
-        .def("__deepcopy__", [](const EnergyTable& t, py::dict) { return t; }, py::arg("memo"))
+        .def(
+            "__deepcopy__", [](const EnergyTable& t, py::dict) { return t; }, py::arg("memo"))
         .def("set", &EnergyTable::set, py::arg("key"), py::arg("value"))
         .def("validate", &EnergyTable::validate)
         .def(
@@ -238,13 +233,17 @@ void register_model(py::module_& m) {
            std::int64_t rows, std::int64_t cols) {
             const Dataflow d = parse_dataflow(df);
             if (d == Dataflow::rs) throw std::invalid_argument("dataflow must be ws, os or is");
-            for (auto [n, v] : {std::pair<const char*, std::int64_t>{"sr", sr}, {"sc", sc},
-                                {"t", t}, {"rows", rows}, {"cols", cols}}) {
+            for (auto [n, v] : {std::pair<const char*, std::int64_t>{"sr", sr},
+                                {"sc", sc},
+                                {"t", t},
+                                {"rows", rows},
+                                {"cols", cols}}) {
                 if (v < 1) throw std::invalid_argument(std::string(n) + " must be >= 1");
             }
-            return systolic_cycles(
-                d, SystolicDims{static_cast<double>(sr), static_cast<double>(sc), static_cast<double>(t)},
-                rows, cols);
+            return systolic_cycles(d,
+                                   SystolicDims{static_cast<double>(sr), static_cast<double>(sc),
+                                                static_cast<double>(t)},
+                                   rows, cols);
         },
         py::arg("dataflow"), py::arg("sr"), py::arg("sc"), py::arg("t"), py::arg("rows"),
         py::arg("cols"));

@@ -34,9 +34,10 @@ workload (exactly one):
                       ignored.
   --topology FILE     a SCALE-Sim conv topology (header 'Layer name, IFMAP Height, IFMAP
                       Width, Filter Height, Filter Width, Channels, Num Filter,
-                      Strides'), a SCALE-Sim GEMM topology ('Layer, M, N, K'), or a tldse
-                      layer CSV (columns name, kind, n, k, c, p, q, r, s, stride_h,
-                      stride_w, pad_h, pad_w, dil_h, dil_w, groups, count)
+                      Strides'), a SCALE-Sim GEMM topology ('Layer, M, N, K'), or a
+                      tldse layer CSV (columns name, kind, n, k, c, p, q, r, s,
+                      stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups, count);
+                      SCALE-Sim's all-empty rows are skipped, 'DP' rows are depthwise
   --batch N           batch size (N >= 1): with --workload, the network at batch N
                       (default 1); with --topology, sets n of every layer (default: as
                       in the file)
@@ -45,10 +46,13 @@ architecture (at most one base; default 16x16 ws, 64 B RF, 128 KiB GLB, 16 B/cyc
 DRAM, 256 B/cycle GLB, 8/8/32-bit, 1 GHz):
   --preset NAME       a published design (see --list-presets): eyeriss, tpu-v1, nvdla,
                       shidiannao; every number and its source is in docs/presets.md
-  --config FILE       a SCALE-Sim .cfg: [architecture_presets] ArrayHeight, ArrayWidth,
-                      IfmapSramSzkB, FilterSramSzkB, OfmapSramSzkB, Dataflow, Bandwidth
-                      (words/cycle). Words are 8 bits; the three SRAMs become the three
-                      global-buffer partitions.
+  --config FILE       a SCALE-Sim v2 or v3 .cfg: [architecture_presets] ArrayHeight,
+                      ArrayWidth, IfmapSramSzkB, FilterSramSzkB, OfmapSramSzkB,
+                      Dataflow, Bandwidth (words/cycle), v3's [layout] bank bandwidths,
+                      [run_presets] InterfaceBandwidth (CALC: no DRAM limit). Words are
+                      8 bits; the three SRAMs become the three global-buffer
+                      partitions; SCALE-Sim's per-buffer DRAM ports become one shared
+                      port (a warning says so; docs/model.md, "SCALE-Sim files").
   --arch FILE         a tldse architecture file: 'key = value' lines with the keys of
                       --set below (unset keys keep their defaults)
   --set KEY=VALUE     override one field of the base (repeatable; applied after
@@ -63,24 +67,31 @@ mapper:
   --mapper M          heuristic (default) or exhaustive search over the mappings
 
 output:
-  --format F          table (default), csv or json
+  --format F          table (default), csv or json: the same columns as tldse simulate
+                      --format and tldse.simulate(...).to_pandas()
+  --mapping           with the table, print each layer's mapping as a loop nest
+  --reports DIR       also write SCALE-Sim's COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv
+                      and DETAILED_ACCESS_REPORT.csv (its column names, tldse's numbers)
   --list-presets      print the presets (name, description, source) and exit
   --list-workloads    print the built-in workloads and exit
   -h, --help          show this help
 
-columns (one row per layer; counts are element accesses, summed over all tensors):
+columns (docs/model.md, "The report"; one row per layer, then the total):
   layer, count, status (ok, invalid_config, does_not_fit, nonfinite_area,
-  nonfinite_latency, nonfinite_energy), macs,
-  compute_cycles (array fill/drain included; equals SCALE-Sim v2's total cycles for
-  ws/os/is), stall_cycles (latency - compute),
-  latency_cycles = max(compute, ceil(DRAM bytes / DRAM bandwidth),
-  ceil(GLB bytes / GLB bandwidth)),
-  utilization = macs / ((compute_cycles + 1) x PEs), energy_pj, dram_reads, dram_writes,
-  glb_reads, glb_writes, noc_transfers, rf_reads, rf_writes, dram_weight_reads,
-  dram_input_reads, dram_output_reads, dram_output_writes, dram_bytes.
-  json adds the architecture, the preset, the mapper options, the area and
-  per-level/per-tensor energy.
-  Per-layer values are for one occurrence; the total row weights each layer by its count.
+  nonfinite_latency, nonfinite_energy), bound (compute, dram or glb: the largest term
+  of latency_cycles = max(compute_cycles, dram_cycles, glb_cycles)), macs,
+  latency_cycles, compute_cycles (array fill/drain included; equals SCALE-Sim's total
+  cycles for ws/os/is), stall_cycles (latency - compute) and by cause
+  (dram_stall_cycles, glb_stall_cycles), dram_cycles, glb_cycles, utilization,
+  mapping_efficiency, latency_share; energy_pj, energy_share and by level (mac_, rf_,
+  noc_, glb_, dram_, leakage_energy_pj), by tensor (weight_, input_, output_energy_pj)
+  and by both (dram_weight_pj, ...); accesses in elements by level (dram_reads, ...)
+  and by level and tensor (dram_weight_reads, ...); dram_bytes by tensor; the design's
+  area by component (area_um2, mac_, rf_, noc_, glb_area_um2); the mapping (GLB tile
+  sizes and trips, loop_order, the rs mapping and shape, and the loop nest as text).
+  Per-layer values are for one occurrence; the total row weights each layer by its
+  count. json adds the architecture, the preset it equals, the mapper options and the
+  area breakdown.
 
 examples:
   tldse-sim --preset eyeriss --workload alexnet --batch 4
@@ -126,8 +137,8 @@ std::int64_t parse_batch(const std::string& text) {
 
 int run(int argc, char** argv) {
     std::string topology, workload, preset, config, arch_file, batch_text;
-    std::string energy = "horowitz45", format = "table", objective, mapper;
-    bool want_presets = false, want_workloads = false;
+    std::string energy = "horowitz45", format = "table", objective, mapper, reports_dir;
+    bool want_presets = false, want_workloads = false, show_mapping = false;
     std::vector<std::string> sets;
     auto value = [&](int& i, const std::string& flag) -> std::string {
         if (i + 1 >= argc) throw std::invalid_argument(flag + " needs a value");
@@ -145,19 +156,36 @@ int run(int argc, char** argv) {
         if (a == "-h" || a == "--help") {
             std::cout << usage();
             return 0;
-        } else if (a == "--topology") once(i, a, topology);
-        else if (a == "--workload") once(i, a, workload);
-        else if (a == "--batch") once(i, a, batch_text);
-        else if (a == "--preset") once(i, a, preset);
-        else if (a == "--config") once(i, a, config);
-        else if (a == "--arch") once(i, a, arch_file);
-        else if (a == "--set") sets.push_back(value(i, a));
-        else if (a == "--energy-table") energy = value(i, a);
-        else if (a == "--format") format = value(i, a);
-        else if (a == "--objective") once(i, a, objective);
-        else if (a == "--mapper") once(i, a, mapper);
-        else if (a == "--list-presets") want_presets = true;
-        else if (a == "--list-workloads") want_workloads = true;
+        } else if (a == "--topology")
+            once(i, a, topology);
+        else if (a == "--workload")
+            once(i, a, workload);
+        else if (a == "--batch")
+            once(i, a, batch_text);
+        else if (a == "--preset")
+            once(i, a, preset);
+        else if (a == "--config")
+            once(i, a, config);
+        else if (a == "--arch")
+            once(i, a, arch_file);
+        else if (a == "--set")
+            sets.push_back(value(i, a));
+        else if (a == "--energy-table")
+            energy = value(i, a);
+        else if (a == "--format")
+            format = value(i, a);
+        else if (a == "--objective")
+            once(i, a, objective);
+        else if (a == "--mapper")
+            once(i, a, mapper);
+        else if (a == "--reports")
+            once(i, a, reports_dir);
+        else if (a == "--mapping")
+            show_mapping = true;
+        else if (a == "--list-presets")
+            want_presets = true;
+        else if (a == "--list-workloads")
+            want_workloads = true;
         else {
             throw std::invalid_argument("unknown argument '" + tldse::printable(a) +
                                         "' (see --help)");
@@ -183,15 +211,14 @@ int run(int argc, char** argv) {
         bases += std::string(n_bases++ ? " and " : "") + flag;
     }
     if (n_bases > 1) {
-        throw std::invalid_argument("give at most one of --preset, --config, --arch (got " +
-                                    bases + ")");
+        throw std::invalid_argument("give at most one of --preset, --config, --arch (got " + bases +
+                                    ")");
     }
     if (format != "table" && format != "csv" && format != "json") {
         throw std::invalid_argument("--format must be table, csv or json, got '" +
                                     tldse::printable(format) + "'");
     }
     tldse::MapperOptions mapper_opts;
-    std::string preset_name;
     if (!objective.empty()) mapper_opts.objective = tldse::parse_objective(objective);
     if (!mapper.empty()) mapper_opts.mode = tldse::parse_mapper_mode(mapper);
     const std::int64_t batch = batch_text.empty() ? 0 : parse_batch(batch_text);
@@ -200,12 +227,13 @@ int run(int argc, char** argv) {
     tldse::Arch arch;
     if (!preset.empty()) {
         arch = tldse::preset(preset);
-        for (char& ch : preset) {
-            ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        }
-        preset_name = preset;
     }
-    if (!config.empty()) arch = tldse::read_scalesim_config(config);
+    std::vector<std::string> warnings;  // where tldse reads a SCALE-Sim file differently
+    if (!config.empty()) {
+        tldse::ScaleSimConfig cfg = tldse::read_scalesim_config(config);
+        arch = cfg.arch;
+        warnings.insert(warnings.end(), cfg.warnings.begin(), cfg.warnings.end());
+    }
     if (!arch_file.empty()) arch = tldse::read_arch_file(arch_file, arch);
     for (const auto& s : sets) {
         const auto eq = s.find('=');
@@ -231,7 +259,7 @@ int run(int argc, char** argv) {
     if (!workload.empty()) {
         layers = tldse::builtin_workload(workload, batch > 0 ? batch : 1);
     } else {
-        layers = tldse::read_topology(topology);
+        layers = tldse::read_topology(topology, nullptr, &warnings);
         if (batch > 0) {
             for (auto& nl : layers) {
                 nl.layer.n = batch;
@@ -245,16 +273,25 @@ int run(int argc, char** argv) {
         }
     }
 
-    const tldse::Report report =
-        tldse::make_report(arch, table, layers, mapper_opts,
-                           workload.empty() ? topology : workload, preset_name);
-    if (format == "csv") tldse::write_csv(std::cout, report);
-    else if (format == "json") tldse::write_json(std::cout, report);
-    else tldse::write_table(std::cout, report);
+    for (const auto& w : warnings) std::cerr << "tldse-sim: warning: " << w << "\n";
+    const tldse::Report report = tldse::make_report(arch, table, layers, mapper_opts,
+                                                    workload.empty() ? topology : workload);
+    if (format == "csv")
+        tldse::write_csv(std::cout, report);
+    else if (format == "json")
+        tldse::write_json(std::cout, report);
+    else
+        tldse::write_table(std::cout, report, show_mapping);
+    if (!reports_dir.empty()) {
+        for (const auto& path : tldse::write_scalesim_reports(reports_dir, report)) {
+            std::cerr << "tldse-sim: wrote " << tldse::printable(path) << "\n";
+        }
+    }
     if (!report.all_ok()) {  // how many layers failed, by status
         std::map<std::string, int> failed;
         for (const auto& row : report.rows) {
-            if (row.result.status != tldse::Status::ok) ++failed[tldse::status_name(row.result.status)];
+            if (row.result.status != tldse::Status::ok)
+                ++failed[tldse::status_name(row.result.status)];
         }
         std::string what;
         for (const auto& [name, n] : failed) {
@@ -272,7 +309,7 @@ int main(int argc, char** argv) {
     try {
         return run(argc, argv);
     } catch (const std::exception& e) {
-        std::cerr << "tldse-sim: error: " << e.what() << "\n";
+        std::cerr << "tldse-sim: error: " << tldse::printable(e.what()) << "\n";
         return 2;
     } catch (...) {
         std::cerr << "tldse-sim: error: unexpected failure\n";

@@ -100,8 +100,8 @@ double to_double(T v) {
 Arch Arch::from_row(const double* row) {
     Arch a;
     std::size_t i = 0;
-#define TLDSE_FIELD_READ(col, member, ctype, type, def, lo, hi, doc) \
-    a.member = from_double<ctype>(checked(kConfigFields[i], row[i]));   \
+#define TLDSE_FIELD_READ(col, member, ctype, type, def, lo, hi, doc)  \
+    a.member = from_double<ctype>(checked(kConfigFields[i], row[i])); \
     ++i;
     TLDSE_CONFIG_FIELDS(TLDSE_FIELD_READ)
 #undef TLDSE_FIELD_READ
@@ -124,8 +124,8 @@ void Arch::validate() const {
 namespace {
 
 // A storage split into three per-tensor partitions: all three or none, within the total.
-const char* partition_problem(double total, double a, double b, double c,
-                              const char* missing, const char* exceeds) noexcept {
+const char* partition_problem(double total, double a, double b, double c, const char* missing,
+                              const char* exceeds) noexcept {
     if (a <= 0 && b <= 0 && c <= 0) return nullptr;
     if (a <= 0 || b <= 0 || c <= 0) return missing;
     if (a + b + c > total * (1 + 1e-12)) return exceeds;
@@ -137,20 +137,20 @@ const char* partition_problem(double total, double a, double b, double c,
 const char* Arch::infeasibility() const noexcept {
     if (pe_rows < 1 || pe_cols < 1) return "the PE array is empty";
     if (glb_bytes <= 0) return "the global buffer is empty";
-    if (const char* why = partition_problem(
-            glb_bytes, glb_input_bytes, glb_weight_bytes, glb_output_bytes,
-            "a partitioned global buffer needs all three partitions",
-            "the global-buffer partitions exceed glb_bytes")) {
+    if (const char* why =
+            partition_problem(glb_bytes, glb_input_bytes, glb_weight_bytes, glb_output_bytes,
+                              "a partitioned global buffer needs all three partitions",
+                              "the global-buffer partitions exceed glb_bytes")) {
         return why;
     }
     // Tiny positive values would make latencies or times overflow to infinity.
     if (dram_bw < 1e-6) return "DRAM bandwidth is zero (below 1e-6 bytes/cycle)";
     if (glb_bw < 1e-6) return "global-buffer bandwidth is zero (below 1e-6 bytes/cycle)";
     if (clock_mhz < 1e-6) return "clock is zero (below 1e-6 MHz)";
-    if (const char* why = partition_problem(
-            rf_bytes, rf_input_bytes, rf_weight_bytes, rf_output_bytes,
-            "a partitioned register file needs all three partitions",
-            "the register-file partitions exceed rf_bytes")) {
+    if (const char* why =
+            partition_problem(rf_bytes, rf_input_bytes, rf_weight_bytes, rf_output_bytes,
+                              "a partitioned register file needs all three partitions",
+                              "the register-file partitions exceed rf_bytes")) {
         return why;
     }
     if (rf_bytes * 8 < weight_bits + act_bits + psum_bits ||

@@ -97,8 +97,9 @@ void extended_fields(const LayerResult& r, const Layer& L, double* v) {
     }
     const GlbTile& tile = r.tiling;
     const std::int64_t F = L.k_per_group(), C = L.c_per_group();
-    v[kRowTiles] = static_cast<double>(tile.rows <= L.p ? L.n * ((L.p + tile.rows - 1) / tile.rows)
-                                                        : (L.n + tile.rows / L.p - 1) / (tile.rows / L.p));
+    v[kRowTiles] =
+        static_cast<double>(tile.rows <= L.p ? L.n * ((L.p + tile.rows - 1) / tile.rows)
+                                             : (L.n + tile.rows / L.p - 1) / (tile.rows / L.p));
     v[kFilterTiles] = static_cast<double>((F + tile.filters - 1) / tile.filters);
     v[kChannelTiles] = static_cast<double>((C + tile.channels - 1) / tile.channels);
     std::array<std::uint8_t, 3> order{0, 1, 2};
@@ -177,7 +178,9 @@ class GlbChoices {
    public:
     GlbChoices(const std::vector<Arch>& configs,
                const std::vector<std::shared_ptr<const GlbTilings>>& tilings)
-        : tilings_(tilings), m_(tilings.size()), width_of_(configs.size(), kNone),
+        : tilings_(tilings),
+          m_(tilings.size()),
+          width_of_(configs.size(), kNone),
           row_of_(configs.size(), kNone) {
         constexpr std::size_t kMinDesignsPerStaircase = 32, kMaxWidths = 8;
         constexpr std::size_t kMaxChoices = std::size_t{1} << 20;  // table entries
@@ -194,7 +197,8 @@ class GlbChoices {
             probe.act_bits = w[1];
             probe.psum_bits = w[2];
             const auto bpe = GlbCapacity::of(probe).bytes_per_elem;
-            for (const auto& t : tilings) stairs_.push_back(std::make_unique<GlbStaircase>(*t, bpe));
+            for (const auto& t : tilings)
+                stairs_.push_back(std::make_unique<GlbStaircase>(*t, bpe));
         }
         std::map<std::pair<std::size_t, double>, std::size_t> rows;  // (widths, size) -> row
         for (std::size_t i = 0; i < configs.size(); ++i) {
@@ -202,7 +206,8 @@ class GlbChoices {
             const auto w = index.find(widths(a));
             if (a.partitioned_glb() || w == index.end()) continue;
             width_of_[i] = w->second;
-            row_of_[i] = rows.emplace(std::make_pair(w->second, a.glb_bytes), rows.size()).first->second;
+            row_of_[i] =
+                rows.emplace(std::make_pair(w->second, a.glb_bytes), rows.size()).first->second;
         }
         if (rows.size() * m_ > kMaxChoices || rows.size() * 4 > configs.size()) {
             std::fill(row_of_.begin(), row_of_.end(), kNone);
@@ -301,7 +306,8 @@ void evaluate_batch_into(const std::vector<Arch>& configs, const std::vector<Lay
     };
     const int nt = threads == 0 ? default_threads() : threads;
     // Dynamic chunks keep threads busy when configs differ in cost.
-    const std::int64_t chunk = std::max<std::int64_t>(1, std::min<std::int64_t>(256, nc / (nt * 8)));
+    const std::int64_t chunk =
+        std::max<std::int64_t>(1, std::min<std::int64_t>(256, nc / (nt * 8)));
     parallel_for(nc, nt, chunk, work);
 }
 

@@ -51,9 +51,7 @@ std::vector<std::string> builtin_workload_names() {
     return names;
 }
 
-std::string builtin_workload_description(const std::string& name) {
-    return find(name).description;
-}
+std::string builtin_workload_description(const std::string& name) { return find(name).description; }
 
 std::vector<NamedLayer> builtin_workload(const std::string& name, std::int64_t batch) {
     if (batch < 1 || batch >= 2147483648LL) {

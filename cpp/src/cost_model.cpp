@@ -59,9 +59,10 @@ DesignContext::DesignContext(const Arch& a, const EnergyTable& tab) : arch(&a) {
 }
 
 SystolicDims systolic_dims(Dataflow df, const Layer& L) {
-    const double px = static_cast<double>(L.n) * static_cast<double>(L.p) * static_cast<double>(L.q);
-    const double win = static_cast<double>(L.r) * static_cast<double>(L.s) *
-                       static_cast<double>(L.c_per_group());
+    const double px =
+        static_cast<double>(L.n) * static_cast<double>(L.p) * static_cast<double>(L.q);
+    const double win =
+        static_cast<double>(L.r) * static_cast<double>(L.s) * static_cast<double>(L.c_per_group());
     const double nf = static_cast<double>(L.k_per_group());
     switch (df) {
         case Dataflow::os: return {px, nf, win};
@@ -89,9 +90,9 @@ namespace {
 // What the array does with the data: everything between the GLB and the MACs.
 struct ArraySide {
     double compute_cycles = 0;
-    std::array<double, 3> glb_reads{};  // read from the GLB towards the array (psums: read back)
-    double glb_output_writes = 0;       // outputs and partial sums written into the GLB
-    std::array<double, 3> noc_reads{};  // words delivered to PEs
+    std::array<double, 3> glb_reads{};   // read from the GLB towards the array (psums: read back)
+    double glb_output_writes = 0;        // outputs and partial sums written into the GLB
+    std::array<double, 3> noc_reads{};   // words delivered to PEs
     std::array<double, 3> noc_writes{};  // words leaving PEs (outputs, partial sums)
     std::array<double, 3> rf_reads{};
     std::array<double, 3> rf_writes{};
@@ -199,9 +200,9 @@ Score finish(const DesignContext& ctx, const Layer& L, const ArraySide& s, const
     const Arch& a = *ctx.arch;
     const GlbCapacity& cap = ctx.cap;
     // GLB traffic [tensor]: towards the array plus DRAM fills and drains.
-    const std::array<double, 3> glb_r = {s.glb_reads[kWeight], s.glb_reads[kInput],
-                                         s.glb_reads[kOutput] + tile.psum_writes +
-                                             tile.output_writes};
+    const std::array<double, 3> glb_r = {
+        s.glb_reads[kWeight], s.glb_reads[kInput],
+        s.glb_reads[kOutput] + tile.psum_writes + tile.output_writes};
     const std::array<double, 3> glb_w = {tile.weight_reads, tile.input_reads,
                                          s.glb_output_writes + tile.psum_reads};
 
@@ -297,8 +298,8 @@ LayerResult evaluate_rs(const DesignContext& ctx, const Layer& L, const GlbTile&
     return r;
 }
 
-RsScorer::RsScorer(const DesignContext& ctx, const Layer& L, const GlbTile& tile,
-                   const RsShape& sh, double input_rows) {
+RsScorer::RsScorer(const DesignContext& ctx, const Layer& L, const GlbTile& tile, const RsShape& sh,
+                   double input_rows) {
     const Arch& a = *ctx.arch;
     const double g = static_cast<double>(L.groups), N = static_cast<double>(L.n);
     const double F = static_cast<double>(L.k_per_group()), C = static_cast<double>(L.c_per_group());

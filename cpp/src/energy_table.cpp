@@ -1,6 +1,7 @@
 #include "tldse/energy_table.hpp"
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -33,19 +34,19 @@ EnergyTable EnergyTable::eyeriss_normalized() {
 EnergyTable EnergyTable::by_name(const std::string& name) {
     if (name == "horowitz45" || name == "default") return horowitz45();
     if (name == "eyeriss") return eyeriss_normalized();
-    throw std::invalid_argument("unknown energy table '" + name +
+    throw std::invalid_argument("unknown energy table '" + printable(name) +
                                 "' (built-in: horowitz45, eyeriss; or a file path)");
 }
 
 void EnergyTable::set(const std::string& key, double v) {
-#define TLDSE_ENERGY_SET(field, def, lo, doc)                                              \
-    if (key == #field) {                                                                   \
-        if (!std::isfinite(v) || v < 0) {                                                  \
-            throw std::invalid_argument(key + " must be a finite number >= 0");            \
-        }                                                                                  \
-        if (v < (lo)) throw std::invalid_argument(key + " must be > 0");                   \
-        field = v;                                                                         \
-        return;                                                                            \
+#define TLDSE_ENERGY_SET(field, def, lo, doc)                                   \
+    if (key == #field) {                                                        \
+        if (!std::isfinite(v) || v < 0) {                                       \
+            throw std::invalid_argument(key + " must be a finite number >= 0"); \
+        }                                                                       \
+        if (v < (lo)) throw std::invalid_argument(key + " must be > 0");        \
+        field = v;                                                              \
+        return;                                                                 \
     }
     TLDSE_ENERGY_FIELDS(TLDSE_ENERGY_SET)
 #undef TLDSE_ENERGY_SET
@@ -73,23 +74,37 @@ void EnergyTable::validate() const {
     }
 }
 
-EnergyTable EnergyTable::from_file(const std::string& path) {
+EnergyTable EnergyTable::from_stream(std::istream& in, const std::string& name) {
     EnergyTable t;
-    t.name = path;
-    for (const auto& kv : read_key_values(path)) {
-        double v = parse_number(kv.value, path, kv.line, kv.key);
+    t.name = name;
+    for (const auto& kv : read_key_values(in, name, KeyScope::file)) {
+        const double v = parse_number(kv.value, name, kv.line, kv.key);
         try {
             t.set(kv.key, v);
         } catch (const std::invalid_argument& e) {
-            throw std::invalid_argument(printable(path + ":" + std::to_string(kv.line) + ": " + e.what()));
+            throw std::invalid_argument(
+                printable(name + ":" + std::to_string(kv.line) + ": " + e.what()));
         }
     }
     try {
         t.validate();
     } catch (const std::invalid_argument& e) {
-        throw std::invalid_argument(printable(path) + ": " + e.what());
+        throw std::invalid_argument(printable(name) + ": " + e.what());
     }
     return t;
+}
+
+EnergyTable EnergyTable::from_file(const std::string& path) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+        throw std::invalid_argument(
+            printable(path) + ": " +
+            (std::filesystem::exists(path, ec) ? "not a regular file" : "no such file") +
+            " (the built-in energy tables are horowitz45 and eyeriss)");
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::invalid_argument(printable(path) + ": cannot open file");
+    return from_stream(in, path);
 }
 
 double EnergyTable::rf_access_pj(double rf_bytes, double bits) const {
@@ -108,6 +123,13 @@ double EnergyTable::area_um2(const Arch& a) const {
     const double mac = mac_um2 * a.weight_bits * a.act_bits / 64.0;
     return pes * (mac + rf_um2_per_byte * a.rf_bytes + noc_um2_per_pe) +
            glb_um2_per_byte * a.glb_bytes;
+}
+
+EnergyTable::AreaBreakdown EnergyTable::area_breakdown_um2(const Arch& a) const {
+    const double pes = static_cast<double>(a.pe_rows) * static_cast<double>(a.pe_cols);
+    return {pes * (mac_um2 * a.weight_bits * a.act_bits / 64.0),
+            pes * (rf_um2_per_byte * a.rf_bytes), pes * noc_um2_per_pe,
+            glb_um2_per_byte * a.glb_bytes};
 }
 
 }  // namespace tldse

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <map>
-#include <numeric>
 #include <memory>
 #include <mutex>
+#include <numeric>
 #include <shared_mutex>
 #include <stdexcept>
 
@@ -184,8 +184,7 @@ GlbTilings enumerate_glb_tilings(const Layer& L) {
                     t.filters = fk;
                     t.channels = cc;
                     t.order = ord;
-                    t.footprint = {static_cast<double>(fk) * cc * L.r * L.s,
-                                   in_tile_rows * W * cc,
+                    t.footprint = {static_cast<double>(fk) * cc * L.r * L.s, in_tile_rows * W * cc,
                                    static_cast<double>(std::min(pr, N * P)) * Q * fk};
                     const double mo = refetch(ord, trips, kDepOutput);
                     t.weight_reads = groups * w_pass * refetch(ord, trips, kDepWeight);
@@ -298,8 +297,8 @@ const GlbTile* best_glb_tiling(const GlbTilings& tilings, const GlbCapacity& cap
     // Candidates come in ascending order of moved elements (weight + input + 2 x psum
     // reads), so min(bytes per element) x that count is a lower bound on the bytes of
     // every later candidate: once it reaches the best found, the scan can stop.
-    const double min_bpe = std::min({cap.bytes_per_elem[0], cap.bytes_per_elem[1],
-                                     cap.bytes_per_elem[2]});
+    const double min_bpe =
+        std::min({cap.bytes_per_elem[0], cap.bytes_per_elem[1], cap.bytes_per_elem[2]});
     const GlbTile* best = nullptr;
     double best_bytes = 0;
     for (const auto& t : tilings) {
@@ -346,11 +345,10 @@ GlbStaircase::GlbStaircase(const GlbTilings& tilings, const std::array<double, 3
 
 const GlbTile* GlbStaircase::best(double total_bytes) const {
     // Candidates that fit: required <= total, a prefix of the sorted list.
-    const auto k = std::upper_bound(required_.begin(), required_.end(), total_bytes) -
-                   required_.begin();
+    const auto k =
+        std::upper_bound(required_.begin(), required_.end(), total_bytes) - required_.begin();
     if (k == 0) return nullptr;
     return &(*tilings_)[best_[static_cast<std::size_t>(k - 1)]];
 }
 
 }  // namespace tldse
-

@@ -56,8 +56,22 @@ Layer Layer::from_row(const std::int64_t* row) {
 }
 
 void Layer::to_row(std::int64_t* row) const {
-    const std::int64_t v[] = {static_cast<std::int64_t>(kind), n, k, c, p, q, r, s, stride_h,
-                              stride_w, pad_h, pad_w, dil_h, dil_w, groups, count};
+    const std::int64_t v[] = {static_cast<std::int64_t>(kind),
+                              n,
+                              k,
+                              c,
+                              p,
+                              q,
+                              r,
+                              s,
+                              stride_h,
+                              stride_w,
+                              pad_h,
+                              pad_w,
+                              dil_h,
+                              dil_w,
+                              groups,
+                              count};
     std::copy(std::begin(v), std::end(v), row);
 }
 
@@ -167,8 +181,12 @@ std::int64_t Layer::input_rows_read(std::int64_t first, std::int64_t rows, std::
     return std::min((span + g - 1) / g, rows * r_rows);
 }
 
-std::int64_t Layer::input_h() const { return std::max<std::int64_t>(1, input_rows_for(p) - 2 * pad_h); }
-std::int64_t Layer::input_w() const { return std::max<std::int64_t>(1, input_cols_for(q) - 2 * pad_w); }
+std::int64_t Layer::input_h() const {
+    return std::max<std::int64_t>(1, input_rows_for(p) - 2 * pad_h);
+}
+std::int64_t Layer::input_w() const {
+    return std::max<std::int64_t>(1, input_cols_for(q) - 2 * pad_w);
+}
 
 double Layer::weight_elems() const { return static_cast<double>(k) * c_per_group() * r * s; }
 double Layer::input_elems() const { return static_cast<double>(n) * c * input_h() * input_w(); }

@@ -42,26 +42,24 @@ bool best_rs_mapping(const RsScorer& scorer, const Arch& a, const Layer& L, cons
     Score best;
     bool found = false;
     double best_value = 0;
-    for_each_rs_candidate(a, L, sh, sizes, mapper.mode == MapperMode::exhaustive,
-                          [&](const RsMapping& m) {
-                              const Score s = scorer.score(m);
-                              const double v =
-                                  objective_value(s.latency_cycles, s.energy_pj, mapper.objective);
-                              // Ties on the objective go to lower latency, then lower
-                              // energy, then the first.
-                              const bool better =
-                                  !found || v < best_value ||
-                                  (v == best_value &&
-                                   (s.latency_cycles < best.latency_cycles ||
-                                    (s.latency_cycles == best.latency_cycles &&
-                                     s.energy_pj < best.energy_pj)));
-                              if (better) {
-                                  best = s;
-                                  *out = m;
-                                  best_value = v;
-                                  found = true;
-                              }
-                          });
+    for_each_rs_candidate(
+        a, L, sh, sizes, mapper.mode == MapperMode::exhaustive, [&](const RsMapping& m) {
+            const Score s = scorer.score(m);
+            const double v = objective_value(s.latency_cycles, s.energy_pj, mapper.objective);
+            // Ties on the objective go to lower latency, then lower
+            // energy, then the first.
+            const bool better =
+                !found || v < best_value ||
+                (v == best_value &&
+                 (s.latency_cycles < best.latency_cycles ||
+                  (s.latency_cycles == best.latency_cycles && s.energy_pj < best.energy_pj)));
+            if (better) {
+                best = s;
+                *out = m;
+                best_value = v;
+                found = true;
+            }
+        });
     return found;
 }
 
@@ -95,8 +93,8 @@ LayerResult evaluate_mapped(const DesignContext& ctx, const Layer& L, const GlbT
     const RsScorer scorer(ctx, L, *tile, sh, input_rows);
     const RsBlockSizes own = rs_sizes != nullptr ? RsBlockSizes{} : rs_block_sizes(L);
     RsMapping best_m;
-    const bool found = detail::best_rs_mapping(scorer, a, L, sh, rs_sizes != nullptr ? *rs_sizes : own,
-                                               mapper, &best_m);
+    const bool found = detail::best_rs_mapping(
+        scorer, a, L, sh, rs_sizes != nullptr ? *rs_sizes : own, mapper, &best_m);
     if (!found) return failed_result(Status::does_not_fit, L.macs());
     return evaluate_rs(ctx, L, *tile, sh, best_m, input_rows);
 }

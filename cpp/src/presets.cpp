@@ -22,10 +22,10 @@ Preset eyeriss() {
     a.rf_input_bytes = 12 * 2;    // ifmap scratchpad: 12 x 16 b
     a.rf_output_bytes = 24 * 2;   // psum scratchpad: 24 x 16 b
     a.rf_bytes = a.rf_weight_bytes + a.rf_input_bytes + a.rf_output_bytes;  // 520 B
-    a.glb_bytes = 108 * kKiB;     // 108 KB global buffer, shared
-    a.dram_bw = 8;                // 64-bit off-chip data bus, one word per core cycle
-    a.glb_bw = 16;                // assumption: two 64-bit GLB ports
-    a.multicast = true;           // the GLB -> PE networks multicast
+    a.glb_bytes = 108 * kKiB;  // 108 KB global buffer, shared
+    a.dram_bw = 8;             // 64-bit off-chip data bus, one word per core cycle
+    a.glb_bw = 16;             // assumption: two 64-bit GLB ports
+    a.multicast = true;        // the GLB -> PE networks multicast
     a.weight_bits = 16;
     a.act_bits = 16;
     a.psum_bits = 16;
@@ -46,7 +46,7 @@ Preset tpu_v1() {
     a.dataflow = Dataflow::ws;
     a.pe_rows = 256;  // 256 x 256 matrix unit, 65,536 8-bit MACs
     a.pe_cols = 256;
-    a.rf_bytes = 8;   // assumption: 2 weights (double-buffered) + 1 input + 32-bit sum = 7 B
+    a.rf_bytes = 8;  // assumption: 2 weights (double-buffered) + 1 input + 32-bit sum = 7 B
     a.glb_bytes = 24 * kMiB + 4 * kMiB;  // 24 MiB unified buffer + 4 MiB accumulators
     a.dram_bw = 34000.0 / 700.0;         // 34 GB/s DDR3 at 700 MHz = 48.57 B/cycle
     a.glb_bw = 256 * 1 + 256 * 4;        // assumption: 256 8-bit inputs + 256 32-bit sums
@@ -68,13 +68,13 @@ Preset tpu_v1() {
 Preset nvdla() {
     Arch a;
     a.dataflow = Dataflow::ws;
-    a.pe_rows = 64;  // Atomic-C: input channels reduced per cycle (MAC_ATOMIC_C_SIZE)
-    a.pe_cols = 32;  // Atomic-K: kernels in parallel (MAC_ATOMIC_K_SIZE); 2048 MACs
-    a.rf_bytes = 8;  // assumption, as tpu-v1: 2 weights + 1 input + 32-bit sum
+    a.pe_rows = 64;               // Atomic-C: input channels reduced per cycle (MAC_ATOMIC_C_SIZE)
+    a.pe_cols = 32;               // Atomic-K: kernels in parallel (MAC_ATOMIC_K_SIZE); 2048 MACs
+    a.rf_bytes = 8;               // assumption, as tpu-v1: 2 weights + 1 input + 32-bit sum
     a.glb_bytes = 16 * 64 * 512;  // CBUF: 16 banks x 64 B x 512 entries = 512 KiB, shared
-    a.dram_bw = 20;  // primer: 20 GB/s SDRAM for the 2048-MAC design, at 1 GHz
+    a.dram_bw = 20;               // primer: 20 GB/s SDRAM for the 2048-MAC design, at 1 GHz
     a.glb_bw = 64 + 64 + 32 * 4;  // assumption: CBUF data + weight read ports, CACC sums
-    a.multicast = true;  // one Atomic-C feature vector is shared by all Atomic-K kernels
+    a.multicast = true;           // one Atomic-C feature vector is shared by all Atomic-K kernels
     a.weight_bits = 8;
     a.act_bits = 8;
     a.psum_bits = 32;
@@ -95,12 +95,12 @@ Preset shidiannao() {
     a.pe_rows = 8;  // 8 x 8 NFU
     a.pe_cols = 8;
     a.rf_bytes = 6;  // assumption: one 16-bit weight, input and output register per PE
-    a.glb_input_bytes = 64 * kKiB;    // NBin
-    a.glb_output_bytes = 64 * kKiB;   // NBout
-    a.glb_weight_bytes = 128 * kKiB;  // SB
+    a.glb_input_bytes = 64 * kKiB;                                              // NBin
+    a.glb_output_bytes = 64 * kKiB;                                             // NBout
+    a.glb_weight_bytes = 128 * kKiB;                                            // SB
     a.glb_bytes = a.glb_input_bytes + a.glb_output_bytes + a.glb_weight_bytes;  // 256 KiB
-    a.dram_bw = 8;   // assumption: no DRAM on chip; a 64-bit off-chip/sensor interface
-    a.glb_bw = 48;   // assumption: NBin, SB and NBout each move 8 x 16 bit per cycle
+    a.dram_bw = 8;       // assumption: no DRAM on chip; a 64-bit off-chip/sensor interface
+    a.glb_bw = 48;       // assumption: NBin, SB and NBout each move 8 x 16 bit per cycle
     a.multicast = true;  // SB broadcasts a weight to all PEs
     a.weight_bits = 16;
     a.act_bits = 16;

@@ -52,8 +52,8 @@ double rs_input_rows_total(const Layer& L, const RsShape& sh) {
     // up to 2^16 pairs; beyond, each pair is counted like the first one.
     if (sh.r_fold * std::min<std::int64_t>(sh.e_fold, 65537) > 65536) {
         return static_cast<double>(sh.e_fold) * static_cast<double>(sh.r_fold) *
-               static_cast<double>(L.input_rows_read(0, std::min(sh.e_pass, L.p), 0,
-                                                     std::min(sh.r_eff, L.r)));
+               static_cast<double>(
+                   L.input_rows_read(0, std::min(sh.e_pass, L.p), 0, std::min(sh.r_eff, L.r)));
     }
     double total = 0;
     for (std::int64_t rf = 0; rf < sh.r_fold; ++rf) {

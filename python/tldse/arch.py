@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,18 @@ _DEFAULT = {f.name: f.default for f in CONFIG_FIELDS}
 CONFIG_INDEX: dict[str, int] = {name: i for i, name in enumerate(CONFIG_COLUMNS)}
 
 EnergyTable = _core.EnergyTable
+
+
+class ScaleSimWarning(UserWarning):
+    """A SCALE-Sim file means something tldse models differently (one shared DRAM
+    port instead of one per buffer, sparsity, custom layouts): the message says
+    what and how tldse reads it (docs/model.md, "SCALE-Sim files")."""
+
+
+def warn_scalesim(messages: Iterable[str], stacklevel: int = 3) -> None:
+    """Emits one :class:`ScaleSimWarning` per message of a C++ reader."""
+    for message in messages:
+        warnings.warn(str(message), ScaleSimWarning, stacklevel=stacklevel)
 
 
 @dataclass(frozen=True)
@@ -99,6 +112,7 @@ class Accelerator:
         arr = np.asarray(row, dtype=np.float64).reshape(-1)
         if arr.shape[0] != len(CONFIG_COLUMNS):
             raise ValueError(f"a config row has {len(CONFIG_COLUMNS)} values")
+        _core.check_config(arr)
         kwargs: dict[str, Any] = {}
         for f, v in zip(CONFIG_FIELDS, arr, strict=True):
             fv = float(v)
@@ -131,6 +145,16 @@ class Accelerator:
             )
         return dataclasses.replace(self, **changes)
 
+    def set_from_text(self, key: str, value: str) -> Accelerator:
+        """A copy with one field set from text by ``tldse-sim --set``'s rules (the
+        same C++ parser): ``dataflow`` ws/os/is/rs, ``multicast``
+        true/false/on/off/yes/no/1/0, whole numbers for integer fields, decimal
+        numbers otherwise; anything else is a ValueError naming the field."""
+        # bytes: text from argv that is not UTF-8 (surrogate escapes) reaches the C++
+        # parser as it was typed, and its message escapes it
+        raw = [t.encode("utf-8", "surrogateescape") for t in (key, value)]
+        return Accelerator.from_row(_core.set_arch_field(self.row(), *raw))
+
     def infeasibility(self) -> str:
         """Why this design cannot be built ('' when it can)."""
         return str(_core.check_config(self.row()))
@@ -153,9 +177,14 @@ class Accelerator:
 
     @classmethod
     def from_scalesim_config(cls, path: str | Path) -> Accelerator:
-        """Reads a SCALE-Sim ``.cfg`` (``[architecture_presets]``)."""
+        """Reads a SCALE-Sim v2 or v3 ``.cfg`` as docs/model.md ("SCALE-Sim files")
+        describes: ``InterfaceBandwidth: CALC`` is no DRAM limit; in ``USER`` mode
+        the buffers' DRAM ports (v3: ``[layout]`` bank bandwidths for ifmap and
+        filter, ``Bandwidth`` for ofmap) become one shared port, which a
+        :class:`ScaleSimWarning` points out."""
         with utf8_errors(path):
-            row = _core.read_scalesim_config(str(path))
+            row, _version, _calc, messages = _core.read_scalesim_config(str(path))
+        warn_scalesim(messages)
         return cls.from_row(row)
 
     @classmethod

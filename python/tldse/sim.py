@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -248,8 +249,52 @@ LAYER_COLUMNS: tuple[Column, ...] = (
 )
 
 
+#: The report's columns, in order: the one schema of ``tldse-sim --format csv|json``,
+#: ``tldse simulate --format csv|json``, :meth:`SimulationReport.to_pandas` and the
+#: per-layer breakdowns of sweeps and explore (docs/model.md, "The report").
+REPORT_COLUMNS: tuple[str, ...] = tuple(str(c[0]) for c in _core.report_columns())
+#: How each column's total is formed: ``text``, ``count``, ``sum`` (weighted by
+#: count), ``ratio`` (the network's own), ``share`` (1), ``design`` (the design's
+#: value) or ``mapping`` (none).
+REPORT_COLUMN_KINDS: dict[str, str] = {
+    str(c[0]): str(c[1]) for c in _core.report_columns()
+}
+#: One line per column: what it is.
+REPORT_COLUMN_DOCS: dict[str, str] = {
+    str(c[0]): str(c[2]) for c in _core.report_columns()
+}
+
+_LEVELS = ("dram", "glb", "noc", "rf")
+_TENSORS = ("weight", "input", "output")
+_LOOPS = ("rows", "filters", "channels")
+#: The six GLB tile-loop orders by their ``loop_order`` code (lexicographic).
+_LOOP_ORDERS = tuple(itertools.permutations(_LOOPS))
+_RS_MAPPING = ("p", "q", "tf", "tc", "r_eff", "r_fold", "e_pass", "e_fold", "replicas")
+_BREAKDOWN = {
+    f"{lv}_{t}_{x}"
+    for lv in _LEVELS
+    for t in _TENSORS
+    for x in ("reads", "writes", "pj")
+}
+#: LayerReport.metrics: the cycles, ratios, shares and energy totals of a layer.
+_METRICS = tuple(
+    name
+    for name, kind in REPORT_COLUMN_KINDS.items()
+    if kind in ("sum", "ratio", "share")
+    and name not in _BREAKDOWN
+    and not name.endswith(("_reads", "_writes", "_bytes"))
+    and name != "noc_transfers"
+)
+
+
 @dataclass
 class LayerReport:
+    """One layer of a :class:`SimulationReport`. ``values`` is its row of the
+    report schema (``REPORT_COLUMNS``); the other fields group the same numbers:
+    ``metrics`` (cycles, utilization, energy), ``accesses`` (elements by level and
+    tensor, and by level), ``energy_breakdown_pj`` (by level and tensor),
+    ``tiling`` (the GLB tile sizes and loop order) and ``mapping`` (rs only)."""
+
     name: str
     count: int
     status: str
@@ -258,25 +303,89 @@ class LayerReport:
     energy_breakdown_pj: dict[str, float]
     tiling: dict[str, Any]
     mapping: dict[str, Any] = field(default_factory=dict)  # rs: p, q, tf, tc, ...
+    values: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+def _layer_report(values: dict[str, Any], rs: bool) -> LayerReport:
+    ok = values["status"] == "ok"
+    accesses = {
+        f"{lv}_{t}_{rw}": float(values[f"{lv}_{t}_{rw}"])
+        for lv in _LEVELS
+        for t in _TENSORS
+        for rw in ("reads", "writes")
+    }
+    for lv in _LEVELS:
+        for rw in ("reads", "writes"):
+            accesses[f"{lv}_{rw}"] = sum(accesses[f"{lv}_{t}_{rw}"] for t in _TENSORS)
+    tiling: dict[str, Any] = {}
+    if ok:
+        tiling = {
+            "rows": int(values["glb_row_tile"]),
+            "filters": int(values["glb_filter_tile"]),
+            "channels": int(values["glb_channel_tile"]),
+            "order": list(_LOOP_ORDERS[int(values["loop_order"])]),
+        }
+    return LayerReport(
+        name=str(values["layer"]),
+        count=int(values["count"]),
+        status=str(values["status"]),
+        metrics={k: float(values[k]) for k in _METRICS},
+        accesses=accesses,
+        energy_breakdown_pj={
+            f"{lv}_{t}_pj": float(values[f"{lv}_{t}_pj"])
+            for lv in _LEVELS
+            for t in _TENSORS
+        },
+        tiling=tiling,
+        mapping={k: int(values[f"rs_{k}"]) for k in _RS_MAPPING} if ok and rs else {},
+        values=values,
+    )
 
 
 @dataclass
 class SimulationReport:
-    """Per-layer results of one design on one workload (:func:`simulate`)."""
+    """Per-layer results of one design on one workload (:func:`simulate`), in the
+    report schema (``REPORT_COLUMNS``) that ``tldse-sim`` and ``tldse simulate``
+    print: :meth:`to_pandas`, :meth:`total`, :meth:`to_csv`, :meth:`to_json`,
+    :meth:`mapping` and :meth:`write_scalesim_reports`."""
 
     accelerator: Accelerator
     workload: str
     energy_table: str
     area_um2: float
     layers: list[LayerReport] = field(default_factory=list)
+    #: the design's area by component: mac, rf, noc, glb (um^2)
+    area_breakdown_um2: dict[str, float] = field(default_factory=dict)
+    #: the total row: every column
+    totals: dict[str, Any] = field(default_factory=dict, repr=False)
+    _report: Any = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
         return all(layer.status == "ok" for layer in self.layers)
 
-    def total(self, metric: str) -> float:
-        """Sum of a metric over layers, each weighted by its count."""
-        return float(sum(layer.metrics[metric] * layer.count for layer in self.layers))
+    def total(self, column: str) -> float:
+        """The total row's value of a numeric column: for ``sum`` columns (cycles,
+        energies, accesses, bytes, MACs, e.g. ``dram_weight_pj``) the sum over
+        layers weighted by count, for ``utilization`` and ``mapping_efficiency``
+        the network's own, for area columns the design's. NaN when a layer has no
+        result (MACs excepted)."""
+        kind = REPORT_COLUMN_KINDS.get(column)
+        if kind is None:
+            raise ValueError(
+                f"unknown report column {column!r}; valid: {', '.join(REPORT_COLUMNS)}"
+            )
+        if kind in ("text", "mapping"):
+            numeric = [
+                c
+                for c, k in REPORT_COLUMN_KINDS.items()
+                if k not in ("text", "mapping")
+            ]
+            raise ValueError(
+                f"{column!r} has no total ({kind} column); columns with totals: "
+                f"{', '.join(numeric)}"
+            )
+        return float(self.totals[column])
 
     @property
     def latency_cycles(self) -> float:
@@ -291,24 +400,44 @@ class SimulationReport:
         return self.latency_cycles / (self.accelerator.clock_mhz * 1e6)
 
     def rows(self) -> list[dict[str, Any]]:
-        """One dict per layer: name, count, status, metrics, accesses (the
-        columns of :meth:`to_pandas`)."""
-        rows = []
-        for layer in self.layers:
-            row: dict[str, Any] = {
-                "layer": layer.name,
-                "count": layer.count,
-                "status": layer.status,
-            }
-            row.update(layer.metrics)
-            row.update(layer.accesses)
-            rows.append(row)
-        return rows
+        """One dict per layer with every column of the report (``REPORT_COLUMNS``,
+        the rows of :meth:`to_pandas`)."""
+        return [dict(layer.values) for layer in self.layers]
 
     def to_pandas(self) -> pd.DataFrame:
-        import pandas as pd
+        """One row per layer, the columns of ``REPORT_COLUMNS`` (those of
+        ``tldse-sim --format csv`` without its total row)."""
 
-        return pd.DataFrame(self.rows())
+        return _frame(self._report.columns())
+
+    def to_csv(self) -> str:
+        """``tldse-sim --format csv``'s text: the header, the layers, the total."""
+        return str(self._report.to_csv())
+
+    def to_json(self) -> str:
+        """``tldse-sim --format json``'s text: the design, every layer, the total."""
+        return str(self._report.to_json())
+
+    def to_table(self, mapping: bool = False) -> str:
+        """``tldse-sim``'s table (with ``mapping``, every layer's loop nest)."""
+        return str(self._report.to_table(mapping))
+
+    def mapping(self, layer: int | str) -> str:
+        """The chosen mapping of a layer (index or name) as an indented loop nest,
+        outer to inner: GLB tile loops, the spatial mapping, what a PE holds."""
+        names = [lr.name for lr in self.layers]
+        index = (
+            names.index(layer) if isinstance(layer, str) and layer in names else layer
+        )
+        if not isinstance(index, int):
+            raise ValueError(f"no layer named {layer!r}")
+        return str(self._report.mapping_text(index, True))
+
+    def write_scalesim_reports(self, folder: str | Path) -> list[Path]:
+        """Writes SCALE-Sim 3's COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv and
+        DETAILED_ACCESS_REPORT.csv into ``folder`` (SCALE-Sim's column names,
+        tldse's numbers; docs/model.md, "SCALE-Sim report files")."""
+        return [Path(p) for p in self._report.write_scalesim_reports(str(folder))]
 
     def summary(self) -> dict[str, Any]:
         """The headline numbers (totals weighted by each layer's count)."""
@@ -375,10 +504,13 @@ class SimulationReport:
         return f"<p>{head}</p>" + to_html(LAYER_COLUMNS, self.rows()[:_HTML_ROWS])
 
 
-_METRICS = (
-    "macs", "compute_cycles", "stall_cycles", "latency_cycles", "utilization",
-    "energy_pj", "mac_energy_pj", "leakage_energy_pj",
-)  # fmt: skip
+def _frame(columns: dict[str, Any]) -> pd.DataFrame:
+    """A DataFrame of report columns, in schema order (``count`` as integers)."""
+    import pandas as pd
+
+    df = pd.DataFrame(columns, columns=list(REPORT_COLUMNS))
+    df["count"] = df["count"].astype(np.int64)
+    return df
 
 
 def simulate(
@@ -390,7 +522,9 @@ def simulate(
     mapper: MapperMode = "heuristic",
     objective: MapperObjective | None = None,
 ) -> SimulationReport:
-    """One design, every layer, with per-level and per-tensor detail.
+    """One design, every layer and the total, in the report schema
+    (``REPORT_COLUMNS``): latency split by cause, the bounding resource, energy by
+    level and tensor, accesses, the area by component and the chosen mapping.
 
     Uses the same C++ cost function as :func:`evaluate`; the arguments mean the
     same (``objective`` is a deprecated name of ``mapper_objective``).
@@ -401,37 +535,73 @@ def simulate(
         raise ValueError("accelerator must be a tldse.Accelerator")
     wl = as_workload(workload)
     table = energy_table(energy)
-    row = accelerator.row()
-    layer_rows = wl.table()
-    report = SimulationReport(
-        accelerator, wl.name, str(table.name), float(table.area_um2(row))
+    rep = _core.simulate(
+        accelerator.row(),
+        list(wl.names),
+        wl.table().astype(np.float64),
+        table,
+        mapper_objective,
+        mapper,
+        wl.name,
     )
-    for layer, lrow in zip(wl.layers, layer_rows, strict=True):
-        d = _core.evaluate_layer(
-            row, lrow.astype(np.float64), table, mapper_objective, mapper
-        )
-        report.layers.append(
-            LayerReport(
-                name=layer.name,
-                count=layer.count,
-                status=STATUS_NAMES[int(d["status"])],
-                metrics={k: float(d[k]) for k in _METRICS},
-                accesses=_accesses(d["accesses"]),
-                energy_breakdown_pj={
-                    str(k): float(v) for k, v in d["energy_breakdown"].items()
-                },
-                tiling=dict(d["tiling"]),
-                mapping=dict(d.get("rs_mapping", {})),
-            )
-        )
-    return report
+    columns = rep.columns()
+    rows = [
+        {name: columns[name][i] for name in REPORT_COLUMNS}
+        for i in range(int(rep.layer_count))
+    ]
+    totals = dict(rep.total())
+    rs = accelerator.dataflow == "rs"
+    return SimulationReport(
+        accelerator,
+        wl.name,
+        str(table.name),
+        float(totals["area_um2"]) if rows else float(table.area_um2(accelerator.row())),
+        [_layer_report(values, rs) for values in rows],
+        {k: float(totals[f"{k}_area_um2"]) for k in ("mac", "rf", "noc", "glb")},
+        totals,
+        rep,
+    )
 
 
-def _accesses(acc: Mapping[str, float]) -> dict[str, float]:
-    out = {str(k): float(v) for k, v in acc.items()}
-    for level in ("dram", "glb", "noc", "rf"):
-        for rw in ("reads", "writes"):
-            out[f"{level}_{rw}"] = sum(
-                out[f"{level}_{t}_{rw}"] for t in ("weight", "input", "output")
-            )
-    return out
+def per_layer_breakdown(
+    configs: Iterable[Accelerator] | npt.ArrayLike | Any,
+    workload: WorkloadLike,
+    *,
+    index: npt.ArrayLike | None = None,
+    energy: TableLike = None,
+    mapper_objective: MapperObjective = "edp",
+    mapper: MapperMode = "heuristic",
+    threads: int | None = None,
+) -> pd.DataFrame:
+    """The report schema for several designs on one workload: one row per
+    (design, layer), design-major, with ``index`` (the designs' indices, default
+    0..n-1) and ``workload`` in front of ``REPORT_COLUMNS`` (the breakdown of
+    ``SweepResult.per_layer()`` and explore's ``layers.csv``). Designs run on C++
+    threads."""
+    import pandas as pd
+
+    _check_mapper(mapper_objective, mapper)
+    table = config_table(configs)
+    wl = as_workload(workload)
+    idx = (
+        np.arange(len(table), dtype=np.int64)
+        if index is None
+        else np.asarray(index, dtype=np.int64).reshape(-1)
+    )
+    if len(idx) != len(table):
+        raise ValueError(f"index has {len(idx)} entries for {len(table)} designs")
+    if not len(table):
+        return pd.DataFrame(columns=["index", "workload", *REPORT_COLUMNS])
+    columns = _core.report_breakdown(
+        table,
+        list(wl.names),
+        wl.table().astype(np.float64),
+        energy_table(energy),
+        mapper_objective,
+        mapper,
+        _threads(threads),
+    )
+    df = _frame(columns)
+    df.insert(0, "workload", wl.name)
+    df.insert(0, "index", np.repeat(idx, len(wl.layers)))
+    return df

@@ -34,8 +34,7 @@ void report(bool ok, const char* file, int line, const std::string& what) {
     if (!ok) {
         ++g_failures;
         std::cerr << file << ":" << line << ": [" << g_test
-                  << (g_section.empty() ? "" : " / " + g_section) << "] FAILED: " << what
-                  << "\n";
+                  << (g_section.empty() ? "" : " / " + g_section) << "] FAILED: " << what << "\n";
     }
 }
 
@@ -44,8 +43,8 @@ std::string describe_eq(const std::string& a, const std::string& b, const char* 
     return std::string(ea) + " == " + eb + " (got " + a + " vs " + b + ")";
 }
 
-void check_near(double a, double b, double rel, const char* ea, const char* eb,
-                const char* file, int line) {
+void check_near(double a, double b, double rel, const char* ea, const char* eb, const char* file,
+                int line) {
     const bool ok = a == b || std::fabs(a - b) <= rel * std::max(std::fabs(a), std::fabs(b));
     report(ok, file, line,
            ok ? std::string()
@@ -115,7 +114,6 @@ int main(int argc, char** argv) {
         std::cerr << "no test case matched\n";
         return 1;
     }
-    std::cout << run << " test cases, " << g_checks << " checks, " << g_failures
-              << " failures\n";
+    std::cout << run << " test cases, " << g_checks << " checks, " << g_failures << " failures\n";
     return g_failures == 0 ? 0 : 1;
 }

@@ -12,21 +12,19 @@
 namespace check {
 
 void report(bool ok, const char* file, int line, const std::string& what);
-std::string describe_eq(const std::string& a, const std::string& b, const char* ea,
-                        const char* eb);
+std::string describe_eq(const std::string& a, const std::string& b, const char* ea, const char* eb);
 
 template <typename T>
 std::string show(const T& v);
 
 template <typename A, typename B>
-void check_eq(const A& a, const B& b, const char* ea, const char* eb, const char* file,
-              int line) {
+void check_eq(const A& a, const B& b, const char* ea, const char* eb, const char* file, int line) {
     const bool ok = a == b;
     report(ok, file, line, ok ? std::string() : describe_eq(show(a), show(b), ea, eb));
 }
 
-void check_near(double a, double b, double rel, const char* ea, const char* eb,
-                const char* file, int line);
+void check_near(double a, double b, double rel, const char* ea, const char* eb, const char* file,
+                int line);
 
 // Runs fn, expects std::invalid_argument whose message contains every needle.
 void check_throws(const std::function<void()>& fn, const std::vector<std::string>& needles,

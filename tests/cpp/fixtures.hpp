@@ -11,8 +11,8 @@ namespace fixtures {
 using namespace tldse;
 
 inline Layer conv(std::int64_t n, std::int64_t k, std::int64_t c, std::int64_t p, std::int64_t q,
-           std::int64_t r, std::int64_t s, std::int64_t stride = 1, std::int64_t pad = 0,
-           std::int64_t groups = 1) {
+                  std::int64_t r, std::int64_t s, std::int64_t stride = 1, std::int64_t pad = 0,
+                  std::int64_t groups = 1) {
     Layer l;
     l.n = n;
     l.k = k;

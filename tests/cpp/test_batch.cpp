@@ -174,31 +174,42 @@ TEST_CASE(parallel_for_failures) {
         int spawned = 0;
         const SpawnThread fail_after_one = [&](std::function<void()> fn) {
             if (spawned++ >= 1) {
-                throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again));
+                throw std::system_error(
+                    std::make_error_code(std::errc::resource_unavailable_try_again));
             }
             return std::thread(std::move(fn));
         };
         std::vector<int> hit(5000, 0);
-        parallel_for(5000, 8, 7, [&](std::int64_t b, std::int64_t e) {
-            for (std::int64_t i = b; i < e; ++i) ++hit[static_cast<std::size_t>(i)];
-        }, fail_after_one);
+        parallel_for(
+            5000, 8, 7,
+            [&](std::int64_t b, std::int64_t e) {
+                for (std::int64_t i = b; i < e; ++i) ++hit[static_cast<std::size_t>(i)];
+            },
+            fail_after_one);
         CHECK(std::all_of(hit.begin(), hit.end(), [](int h) { return h == 1; }));
         CHECK_EQ(spawned, 2);  // one thread started, the second attempt failed
         const SpawnThread never = [](std::function<void()>) -> std::thread {
-            throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again));
+            throw std::system_error(
+                std::make_error_code(std::errc::resource_unavailable_try_again));
         };
         std::fill(hit.begin(), hit.end(), 0);
-        parallel_for(5000, 8, 7, [&](std::int64_t b, std::int64_t e) {
-            for (std::int64_t i = b; i < e; ++i) ++hit[static_cast<std::size_t>(i)];
-        }, never);
+        parallel_for(
+            5000, 8, 7,
+            [&](std::int64_t b, std::int64_t e) {
+                for (std::int64_t i = b; i < e; ++i) ++hit[static_cast<std::size_t>(i)];
+            },
+            never);
         CHECK(std::all_of(hit.begin(), hit.end(), [](int h) { return h == 1; }));
         const SpawnThread out_of_memory = [](std::function<void()>) -> std::thread {
             throw std::bad_alloc();
         };
         std::fill(hit.begin(), hit.end(), 0);
-        parallel_for(5000, 3, 7, [&](std::int64_t b, std::int64_t e) {
-            for (std::int64_t i = b; i < e; ++i) ++hit[static_cast<std::size_t>(i)];
-        }, out_of_memory);
+        parallel_for(
+            5000, 3, 7,
+            [&](std::int64_t b, std::int64_t e) {
+                for (std::int64_t i = b; i < e; ++i) ++hit[static_cast<std::size_t>(i)];
+            },
+            out_of_memory);
         CHECK(std::all_of(hit.begin(), hit.end(), [](int h) { return h == 1; }));
     }
 }

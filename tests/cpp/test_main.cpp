@@ -20,9 +20,9 @@
 #include "tldse/arch.hpp"
 #include "tldse/cost_model.hpp"
 #include "tldse/energy_table.hpp"
+#include "tldse/glb_tiling.hpp"
 #include "tldse/io.hpp"
 #include "tldse/layer.hpp"
-#include "tldse/glb_tiling.hpp"
 #include "tldse/mapper.hpp"
 #include "tldse/rs_mapspace.hpp"
 #include "tldse/status.hpp"
@@ -77,8 +77,7 @@ TEST_CASE(layer_validation) {
         } catch (const std::invalid_argument& e) {
             // The message starts with the field's name.
             report(std::string(e.what()).rfind(cs.field, 0) == 0, __FILE__, __LINE__,
-                   std::string("message '") + e.what() + "' should start with '" + cs.field +
-                       "'");
+                   std::string("message '") + e.what() + "' should start with '" + cs.field + "'");
         }
     }
     // groups must divide c and k.
@@ -102,7 +101,7 @@ TEST_CASE(layer_validation) {
         CHECK_EQ(g.k, 2);
         CHECK_EQ(g.c, 5);
         CHECK_EQ(g.macs(), 30.0);
-        CHECK_EQ(g.input_elems(), 15.0);  // M*K
+        CHECK_EQ(g.input_elems(), 15.0);   // M*K
         CHECK_EQ(g.weight_elems(), 10.0);  // K*N
         CHECK_EQ(g.output_elems(), 6.0);   // M*N
         g.q = 2;
@@ -121,7 +120,7 @@ TEST_CASE(layer_validation) {
     // Input size: H = (p-1)*stride + dil*(r-1) + 1 - 2*pad.
     {
         const Layer dw = conv(1, 3, 3, 4, 4, 3, 3, 1, 1, 3);  // 4x4 in, pad 1
-        CHECK_EQ(dw.input_h(), 4);  // 3 + 2 + 1 - 2
+        CHECK_EQ(dw.input_h(), 4);                            // 3 + 2 + 1 - 2
         CHECK_EQ(dw.input_elems(), 48.0);
         CHECK_EQ(dw.weight_elems(), 27.0);
         CHECK_EQ(dw.macs(), 432.0);
@@ -198,12 +197,16 @@ TEST_CASE(arch_from_row) {
     };
     CHECK(infeasible("pe_rows", 0));  // empty array
     CHECK(infeasible("pe_cols", 0));
-    CHECK(infeasible("glb_bytes", 0));  // empty GLB
+    CHECK(infeasible("glb_bytes", 0));                // empty GLB
     CHECK(infeasible("dram_bw_bytes_per_cycle", 0));  // DRAM bandwidth zero
     CHECK(infeasible("glb_bw_bytes_per_cycle", 0));
     CHECK(infeasible("clock_mhz", 0));
     // default bits 8 + 8 + 32 = 48 -> rf_bytes 6 is the smallest feasible
-    CHECK(infeasible("rf_bytes", 5.99));
+    CHECK(infeasible("rf_bytes", 5));
+    double fractional[kConfigWidth];
+    base.to_row(fractional);
+    fractional[config_col("rf_bytes")] = 5.99;  // byte counts are whole numbers
+    CHECK_THROWS(Arch::from_row(fractional), "rf_bytes");
     CHECK(!infeasible("rf_bytes", 6));
     Arch part = base;
     part.glb_bytes = 300;
@@ -269,14 +272,13 @@ Arch arch16(Dataflow df) {
 void check_level(const LayerResult& r, int level, std::array<double, 6> v, int line) {
     // v = weight r, weight w, input r, input w, output r, output w
     for (int t = 0; t < 3; ++t) {
-        const std::string tag =
-            std::string(kLevelNames[level]) + "_" + kTensorNames[t];
+        const std::string tag = std::string(kLevelNames[level]) + "_" + kTensorNames[t];
         report(r.accesses.reads[level][t] == v[2 * t], __FILE__, line,
-               tag + "_reads = " + std::to_string(r.accesses.reads[level][t]) +
-                   ", expected " + std::to_string(v[2 * t]));
+               tag + "_reads = " + std::to_string(r.accesses.reads[level][t]) + ", expected " +
+                   std::to_string(v[2 * t]));
         report(r.accesses.writes[level][t] == v[2 * t + 1], __FILE__, line,
-               tag + "_writes = " + std::to_string(r.accesses.writes[level][t]) +
-                   ", expected " + std::to_string(v[2 * t + 1]));
+               tag + "_writes = " + std::to_string(r.accesses.writes[level][t]) + ", expected " +
+                   std::to_string(v[2 * t + 1]));
     }
 }
 
@@ -430,15 +432,13 @@ TEST_CASE(tiling_hand) {
         const double mo = refetch_doc(t.order, trips, {true, true, false});
         const bool ok = t.footprint[0] == double(t.filters * t.channels) &&
                         t.footprint[1] == double(t.channels * t.rows) &&
-                        t.footprint[2] == double(t.rows * t.filters) &&
-                        t.weight_reads == 16 * mw && t.input_reads == 8 * mi &&
-                        t.psum_reads == 8 * (mo - 1) && t.psum_writes == 8 * (mo - 1) &&
-                        t.output_writes == 8;
+                        t.footprint[2] == double(t.rows * t.filters) && t.weight_reads == 16 * mw &&
+                        t.input_reads == 8 * mi && t.psum_reads == 8 * (mo - 1) &&
+                        t.psum_writes == 8 * (mo - 1) && t.output_writes == 8;
         report(ok, __FILE__, __LINE__,
                "tile pr=" + std::to_string(t.rows) + " fk=" + std::to_string(t.filters) +
-                   " cc=" + std::to_string(t.channels) + " order " +
-                   std::to_string(t.order[0]) + std::to_string(t.order[1]) +
-                   std::to_string(t.order[2]));
+                   " cc=" + std::to_string(t.channels) + " order " + std::to_string(t.order[0]) +
+                   std::to_string(t.order[1]) + std::to_string(t.order[2]));
         ++checked;
     }
     CHECK_EQ(checked, 108);
@@ -524,8 +524,8 @@ TEST_CASE(tiling_brute_force) {
         Layer::gemm(64, 48, 80),
         conv(1, 5, 3, 7, 7, 3, 3, 1, 1),
         conv(3, 4, 6, 3, 3, 3, 3, 2, 0, 2),
-        conv(2, 4, 4, 8, 8, 3, 3, 1, 1, 4),   // depthwise, batch 2
-        conv(1, 8, 4, 5, 5, 1, 1, 2),         // strided 1x1
+        conv(2, 4, 4, 8, 8, 3, 3, 1, 1, 4),  // depthwise, batch 2
+        conv(1, 8, 4, 5, 5, 1, 1, 2),        // strided 1x1
         conv(4, 16, 8, 14, 14, 3, 3, 1, 1),
         conv(1, 6, 6, 6, 6, 5, 5, 1, 2, 3),
     };
@@ -559,8 +559,7 @@ TEST_CASE(tiling_brute_force) {
             for (double total = 2; total < 1e8; total *= 1.37) {
                 for (int partitioned = 0; partitioned < 2; ++partitioned) {
                     const std::array<double, 3> parts =
-                        partitioned ? std::array<double, 3>{total * 0.3, total * 0.3,
-                                                            total * 0.4}
+                        partitioned ? std::array<double, 3>{total * 0.3, total * 0.3, total * 0.4}
                                     : std::array<double, 3>{0, 0, 0};
                     const GlbCapacity cap = cap_of(total, bpe, parts);
                     const GlbTile* best = best_glb_tiling(*pruned, cap);
@@ -658,11 +657,10 @@ TEST_CASE(read_topology) {
         }
     }
     {
-        const std::string path = tmp_file(
-            "tldse.csv",
-            "name,kind,n,k,c,p,q,r,s,pad_h,pad_w,groups\n"
-            "dw,dwconv,1,8,8,4,4,3,3,1,1,8\n"
-            "fc,gemm,1,10,64,2,1,1,1,0,0,1\n");
+        const std::string path = tmp_file("tldse.csv",
+                                          "name,kind,n,k,c,p,q,r,s,pad_h,pad_w,groups\n"
+                                          "dw,dwconv,1,8,8,4,4,3,3,1,1,8\n"
+                                          "fc,gemm,1,10,64,2,1,1,1,0,0,1\n");
         TopologyFormat fmt{};
         const auto ls = read_topology(path, &fmt);
         CHECK(fmt == TopologyFormat::tldse);
@@ -679,8 +677,9 @@ TEST_CASE(read_topology) {
         "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
         "Num Filter, Strides,\n";
     {
-        const std::string p = tmp_file("bad1.csv", hdr + "C1, 7, 7, 3, 3, 2, 4, 1,\n"
-                                                         "C2, 7, 7, 3, 3, two, 4, 1,\n");
+        const std::string p = tmp_file("bad1.csv", hdr +
+                                                       "C1, 7, 7, 3, 3, 2, 4, 1,\n"
+                                                       "C2, 7, 7, 3, 3, two, 4, 1,\n");
         CHECK_THROWS(read_topology(p), p + ":3", "Channels");
     }
     {
@@ -696,9 +695,10 @@ TEST_CASE(read_topology) {
         CHECK_THROWS(read_topology(p), p + ":2", "field 'N'");
     }
     {
-        const std::string p = tmp_file("bad5.csv", "name,kind,k,c,groups\n"
-                                                   "a,conv,4,4,2\n"
-                                                   "b,conv,4,3,2\n");
+        const std::string p = tmp_file("bad5.csv",
+                                       "name,kind,k,c,groups\n"
+                                       "a,conv,4,4,2\n"
+                                       "b,conv,4,3,2\n");
         CHECK_THROWS(read_topology(p), p + ":3", "groups");
     }
     {
@@ -736,7 +736,11 @@ const char* kScaleSimCfg =
 
 TEST_CASE(read_scalesim_config) {
     const std::string path = tmp_file("cfg.cfg", kScaleSimCfg);
-    const Arch a = read_scalesim_config(path);
+    const ScaleSimConfig cfg = read_scalesim_config(path);
+    const Arch& a = cfg.arch;
+    CHECK_EQ(cfg.version, 2);  // no [layout] section
+    CHECK(cfg.calc_bandwidth);
+    CHECK(cfg.warnings.empty());  // CALC: neither tool limits the DRAM bandwidth
     CHECK(a.dataflow == Dataflow::is);
     CHECK_EQ(a.pe_rows, 4);
     CHECK_EQ(a.pe_cols, 8);
@@ -744,7 +748,7 @@ TEST_CASE(read_scalesim_config) {
     CHECK_EQ(a.glb_weight_bytes, 3072.0);
     CHECK_EQ(a.glb_output_bytes, 1024.0);
     CHECK(a.glb_bytes >= 6144.0);
-    CHECK_EQ(a.dram_bw, 10.0);
+    CHECK_EQ(a.dram_bw, kUnlimitedDramBw);  // InterfaceBandwidth: CALC, not Bandwidth
     CHECK_EQ(a.weight_bits, 8);
     CHECK_EQ(a.act_bits, 8);
     CHECK_EQ(a.psum_bits, 8);
@@ -810,24 +814,23 @@ TEST_CASE(energy_table) {
     a.weight_bits = a.act_bits = 8;
     CHECK_NEAR(h.area_um2(a), 7672.0);
 
-    const std::string path = tmp_file(
-        "table.toml",
-        "# user table\n"
-        "[energy]\n"
-        "ref_bits = 8\n"
-        "mac_pj = 0.5\n"
-        "rf_pj = 2  # at rf_ref_bytes\n"
-        "rf_ref_bytes = 16\n"
-        "noc_pj = 3\n"
-        "glb_pj = 10\n"
-        "glb_ref_bytes = 1024\n"
-        "dram_pj = 100\n"
-        "leakage_mw_per_mm2 = 2\n"
-        "[area]\n"
-        "mac_um2 = 100\n"
-        "rf_um2_per_byte = 10\n"
-        "glb_um2_per_byte = 1\n"
-        "noc_um2_per_pe = 5\n");
+    const std::string path = tmp_file("table.toml",
+                                      "# user table\n"
+                                      "[energy]\n"
+                                      "ref_bits = 8\n"
+                                      "mac_pj = 0.5\n"
+                                      "rf_pj = 2  # at rf_ref_bytes\n"
+                                      "rf_ref_bytes = 16\n"
+                                      "noc_pj = 3\n"
+                                      "glb_pj = 10\n"
+                                      "glb_ref_bytes = 1024\n"
+                                      "dram_pj = 100\n"
+                                      "leakage_mw_per_mm2 = 2\n"
+                                      "[area]\n"
+                                      "mac_um2 = 100\n"
+                                      "rf_um2_per_byte = 10\n"
+                                      "glb_um2_per_byte = 1\n"
+                                      "noc_um2_per_pe = 5\n");
     const EnergyTable u = EnergyTable::from_file(path);
     CHECK_EQ(u.mac_pj, 0.5);
     CHECK_EQ(u.rf_ref_bytes, 16.0);

@@ -117,8 +117,8 @@ TEST_CASE(rs_candidates_properties) {
     std::mt19937 rng(11);
     for (int t = 0; t < 60; ++t) {
         const Arch a = rs_arch(1 + rng() % 24, 1 + rng() % 24, 16 + rng() % 600);
-        const Layer L = conv(1, 1 + rng() % 300, 1 + rng() % 300, 1 + rng() % 60,
-                             1 + rng() % 60, 1 + rng() % 7, 1 + rng() % 7);
+        const Layer L = conv(1, 1 + rng() % 300, 1 + rng() % 300, 1 + rng() % 60, 1 + rng() % 60,
+                             1 + rng() % 7, 1 + rng() % 7);
         const RsShape sh = rs_shape(a, L);
         const auto ex = rs_candidates(a, L, true);
         const auto he = rs_candidates(a, L, false);
@@ -159,7 +159,8 @@ TEST_CASE(input_rows_closed_form) {
         if (2 * L.pad_h >= L.input_rows_for(L.p)) L.pad_h = 0;
         const std::int64_t first = rng() % L.p, rows = 1 + rng() % (L.p - first);
         const std::int64_t r0 = rng() % L.r, r_rows = 1 + rng() % (L.r - r0);
-        CHECK_EQ(L.input_rows_read(first, rows, r0, r_rows), rows_brute(L, first, rows, r0, r_rows));
+        CHECK_EQ(L.input_rows_read(first, rows, r0, r_rows),
+                 rows_brute(L, first, rows, r0, r_rows));
     }
     SECTION("issue reproducer: 4096-row filter over 2^20 output rows on 256 x 256");
     const Layer big = conv(1, 1, 1, 1048576, 1, 4096, 1);
@@ -250,14 +251,15 @@ TEST_CASE(glb_staircase_equals_scan) {
         const Layer L = conv(1 + rng() % 3, 1 + rng() % 200, 1 + rng() % 200, 1 + rng() % 40,
                              1 + rng() % 40, 1 + rng() % 5, 1 + rng() % 5, 1 + rng() % 2);
         const auto tilings = glb_tilings(L);
-        for (std::array<double, 3> bpe : {std::array<double, 3>{1, 1, 4},
-                                          std::array<double, 3>{2, 1, 4},
-                                          std::array<double, 3>{2, 2, 2}}) {
+        for (std::array<double, 3> bpe :
+             {std::array<double, 3>{1, 1, 4}, std::array<double, 3>{2, 1, 4},
+              std::array<double, 3>{2, 2, 2}}) {
             const GlbStaircase stair(*tilings, bpe);
             for (int k = 0; k < 60; ++k) {
                 GlbCapacity cap;
                 cap.bytes_per_elem = bpe;
-                cap.total = std::ldexp(1.0 + (rng() % 1000) / 1000.0, 4 + static_cast<int>(rng() % 20));
+                cap.total =
+                    std::ldexp(1.0 + (rng() % 1000) / 1000.0, 4 + static_cast<int>(rng() % 20));
                 CHECK(stair.best(cap.total) == best_glb_tiling(*tilings, cap));
             }
         }

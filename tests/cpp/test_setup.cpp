@@ -26,8 +26,7 @@ TEST_CASE(presets_feasible) {
     CHECK(e.dataflow == Dataflow::rs);
     CHECK_EQ(e.pe_rows * e.pe_cols, 168);
     CHECK_EQ(e.rf_bytes, 520.0);
-    CHECK_THROWS(preset("tpu"), "unknown preset 'tpu'", "eyeriss", "tpu-v1", "nvdla",
-                 "shidiannao");
+    CHECK_THROWS(preset("tpu"), "unknown preset 'tpu'", "eyeriss", "tpu-v1", "nvdla", "shidiannao");
 }
 
 TEST_CASE(set_arch_field_every_field) {
@@ -38,19 +37,31 @@ TEST_CASE(set_arch_field_every_field) {
     CHECK_EQ(a.pe_rows, 12);
     set_arch_field(a, "pe_cols", "14");
     CHECK_EQ(a.pe_cols, 14);
-    const char* bytes[] = {"rf_bytes",        "rf_input_bytes",  "rf_weight_bytes",
-                           "rf_output_bytes", "glb_bytes",       "glb_input_bytes",
-                           "glb_weight_bytes", "glb_output_bytes", "dram_bw_bytes_per_cycle",
-                           "glb_bw_bytes_per_cycle", "clock_mhz"};
-    double v = 1.5;
-    for (const char* f : bytes) {
+    // Byte counts take whole numbers, bandwidths and the clock any number.
+    const char* fields[] = {"rf_bytes",
+                            "rf_input_bytes",
+                            "rf_weight_bytes",
+                            "rf_output_bytes",
+                            "glb_bytes",
+                            "glb_input_bytes",
+                            "glb_weight_bytes",
+                            "glb_output_bytes",
+                            "dram_bw_bytes_per_cycle",
+                            "glb_bw_bytes_per_cycle",
+                            "clock_mhz"};
+    double v = 1;
+    for (const char* f : fields) {
         SECTION(f);
-        set_arch_field(a, f, std::to_string(v));
+        const bool whole = std::string(f).find("_bytes") != std::string::npos &&
+                           std::string(f).find("per_cycle") == std::string::npos;
+        const double x = whole ? v : v + 0.5;
+        set_arch_field(a, f, std::to_string(x));
         double row[kConfigWidth];
         a.to_row(row);
         int col = 0;
         while (std::string(kConfigColumns[static_cast<std::size_t>(col)]) != f) ++col;
-        CHECK_EQ(row[col], v);
+        CHECK_EQ(row[col], x);
+        if (whole) CHECK_THROWS(set_arch_field(a, f, "1.5"), f, "whole");
         CHECK_THROWS(set_arch_field(a, f, "-1"), f);
         CHECK_THROWS(set_arch_field(a, f, "lots"), f);
         v += 1;
@@ -66,7 +77,7 @@ TEST_CASE(set_arch_field_every_field) {
     set_arch_field(a, "multicast", "TRUE");
     CHECK(a.multicast);
     CHECK_THROWS(set_arch_field(a, "multicast", "maybe"), "multicast");
-    CHECK_THROWS(set_arch_field(a, "dataflow", "xs"), "dataflow", "ws, os, is, rs");
+    CHECK_THROWS(set_arch_field(a, "dataflow", "xs"), "dataflow", "ws, os, is or rs");
     CHECK_THROWS(set_arch_field(a, "pe_count", "4"), "unknown architecture field 'pe_count'",
                  "glb_bytes");
     CHECK_THROWS(set_arch_field(a, "pe_rows", "4294967296"), "pe_rows");
@@ -108,10 +119,10 @@ TEST_CASE(report_total) {
     std::string line;
     std::istringstream in(csv.str());
     std::getline(in, line);
-    CHECK_EQ(line.substr(0, 25), std::string("layer,count,status,macs,c"));
+    CHECK_EQ(line.substr(0, 30), std::string("layer,count,status,bound,macs,"));
     int rows = 0;
     while (std::getline(in, line)) ++rows;
-    CHECK_EQ(rows, 8);
+    CHECK_EQ(rows, 9);  // 8 layers and the total
     // The table's total row is the batch API's per-network reduction.
     std::vector<Layer> plain;
     for (const auto& nl : layers) plain.push_back(nl.layer);
@@ -120,7 +131,7 @@ TEST_CASE(report_total) {
     double area = 0;
     evaluate_batch_into({a}, plain, EnergyTable{}, 1, true, {values.data(), &status, &area});
     NetworkTotals t;
-    for (const auto& row : rep.rows) t.add(row.result, static_cast<double>(row.count));
+    for (const auto& row : rep.rows) t.add(row.result, static_cast<double>(row.layer.count));
     double v[kNumResultFields];
     t.finish(a, v);
     for (int f = 0; f < kNumResultFields; ++f) CHECK_EQ(v[f], values[static_cast<std::size_t>(f)]);

@@ -35,9 +35,9 @@ enum ResultField : int {
     kNumResultFields
 };
 inline constexpr std::array<const char*, kNumResultFields> kResultFields = {
-    "latency_cycles", "compute_cycles", "stall_cycles", "energy_pj", "utilization",
-    "macs", "dram_reads", "dram_writes", "glb_reads", "glb_writes", "noc_transfers",
-    "rf_reads", "rf_writes", "dram_bytes", "leakage_energy_pj"};
+    "latency_cycles", "compute_cycles", "stall_cycles", "energy_pj",  "utilization",
+    "macs",           "dram_reads",     "dram_writes",  "glb_reads",  "glb_writes",
+    "noc_transfers",  "rf_reads",       "rf_writes",    "dram_bytes", "leakage_energy_pj"};
 
 // The result fields of one layer evaluation (NaN when it failed, MACs always).
 void result_fields(const LayerResult& r, double* fields);
@@ -78,13 +78,33 @@ enum ExtendedField : int {
     kRsTc,
     kNumExtendedFields
 };
-inline constexpr std::array<const char*, kNumExtendedFields> kExtendedFields = {
-    "dram_cycles", "glb_cycles", "dram_stall_cycles", "glb_stall_cycles", "bound",
-    "mac_energy_pj", "rf_energy_pj", "noc_energy_pj", "glb_energy_pj", "dram_energy_pj",
-    "weight_energy_pj", "input_energy_pj", "output_energy_pj", "dram_weight_bytes",
-    "dram_input_bytes", "dram_output_bytes", "glb_weight_bytes", "glb_input_bytes",
-    "glb_output_bytes", "row_tiles", "filter_tiles", "channel_tiles", "loop_order", "rs_p",
-    "rs_q", "rs_tf", "rs_tc"};
+inline constexpr std::array<const char*, kNumExtendedFields> kExtendedFields = {"dram_cycles",
+                                                                                "glb_cycles",
+                                                                                "dram_stall_cycles",
+                                                                                "glb_stall_cycles",
+                                                                                "bound",
+                                                                                "mac_energy_pj",
+                                                                                "rf_energy_pj",
+                                                                                "noc_energy_pj",
+                                                                                "glb_energy_pj",
+                                                                                "dram_energy_pj",
+                                                                                "weight_energy_pj",
+                                                                                "input_energy_pj",
+                                                                                "output_energy_pj",
+                                                                                "dram_weight_bytes",
+                                                                                "dram_input_bytes",
+                                                                                "dram_output_bytes",
+                                                                                "glb_weight_bytes",
+                                                                                "glb_input_bytes",
+                                                                                "glb_output_bytes",
+                                                                                "row_tiles",
+                                                                                "filter_tiles",
+                                                                                "channel_tiles",
+                                                                                "loop_order",
+                                                                                "rs_p",
+                                                                                "rs_q",
+                                                                                "rs_tf",
+                                                                                "rs_tc"};
 inline constexpr std::array<const char*, 3> kBoundNames = {"compute", "dram", "glb"};
 void extended_fields(const LayerResult& r, const Layer& layer, double* fields);
 

@@ -161,8 +161,8 @@ class RsScorer {
         glb_bytes += (glb_r2 + glb_w2) * bpe_output_;
         const double glb_c = std::ceil(glb_bytes / glb_bw_);
         const double latency = std::max({compute, dram_cycles_, glb_c});
-        const double e_glb =
-            e_glb_weight_ + (glb_r1 + input_reads_) * glb_pj_input_ + (glb_r2 + glb_w2) * glb_pj_output_;
+        const double e_glb = e_glb_weight_ + (glb_r1 + input_reads_) * glb_pj_input_ +
+                             (glb_r2 + glb_w2) * glb_pj_output_;
         const double e_noc = e_noc_weight_ + (i_deliv + 0) * noc_pj_input_ +
                              (o_reads + o_writes * r_eff_) * noc_pj_output_;
         const double e_rf = e_rf_weight_ + (macs_ + i_deliv) * rf_pj_input_ + e_rf_output_;

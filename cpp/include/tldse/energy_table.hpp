@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <istream>
 #include <string>
 
 #include "tldse/schema.hpp"
@@ -33,8 +34,10 @@ struct EnergyTable {
     static EnergyTable eyeriss_normalized();
     static EnergyTable by_name(const std::string& name);  // throws on unknown names
     // Flat "key = value" file (a TOML subset; '#' comments, [sections] ignored). Unknown
-    // keys and non-numeric values throw std::invalid_argument naming file, line and key.
+    // keys, keys given twice and non-numeric values throw std::invalid_argument naming file,
+    // line and key; a path that is not a file lists the built-in tables too.
     static EnergyTable from_file(const std::string& path);
+    static EnergyTable from_stream(std::istream& in, const std::string& name);
     // Sets one field by its key; throws std::invalid_argument on unknown keys / bad values.
     void set(const std::string& key, double value);
     // Every field's value, in kEnergyFields order, and back (set() checks each).
@@ -49,6 +52,12 @@ struct EnergyTable {
         return mac_pj * w_bits * a_bits / (ref_bits * ref_bits);
     }
     double area_um2(const Arch& a) const;
+    // area_um2 by component (docs/model.md, "Area"): the PEs' MACs, register files and
+    // network share, and the global buffer. They sum to area_um2 (up to rounding).
+    struct AreaBreakdown {
+        double mac = 0, rf = 0, noc = 0, glb = 0;
+    };
+    AreaBreakdown area_breakdown_um2(const Arch& a) const;
 };
 
 }  // namespace tldse

@@ -22,18 +22,18 @@ namespace tldse {
 enum Tensor : int { kWeight = 0, kInput = 1, kOutput = 2 };
 
 struct GlbTile {
-    std::int64_t rows = 1;      // output rows per tile (over batch x P)
-    std::int64_t filters = 1;   // output channels per tile (per group)
-    std::int64_t channels = 1;  // input channels per tile (per group)
+    std::int64_t rows = 1;                       // output rows per tile (over batch x P)
+    std::int64_t filters = 1;                    // output channels per tile (per group)
+    std::int64_t channels = 1;                   // input channels per tile (per group)
     std::array<std::uint8_t, 3> order{0, 1, 2};  // outer->inner; 0 rows, 1 filters, 2 channels
     // Elements held in the GLB for one tile (single buffer), per tensor.
     std::array<double, 3> footprint{};
     // DRAM traffic in elements for the whole layer (all groups).
     double weight_reads = 0;
     double input_reads = 0;
-    double psum_reads = 0;       // partial sums read back
-    double psum_writes = 0;      // partial sums spilled
-    double output_writes = 0;    // final outputs
+    double psum_reads = 0;     // partial sums read back
+    double psum_writes = 0;    // partial sums spilled
+    double output_writes = 0;  // final outputs
 };
 
 // GLB capacity for a design: total bytes and per-tensor partitions (0 = shared).
@@ -75,7 +75,7 @@ void set_tiling_cache_limit(std::size_t bytes);
 std::size_t tiling_cache_limit() noexcept;
 struct TilingCacheStats {
     std::size_t entries = 0;
-    std::size_t bytes = 0;   // bytes accounted to the entries held
+    std::size_t bytes = 0;       // bytes accounted to the entries held
     std::size_t peak_bytes = 0;  // the most ever held at once since the last clear
 };
 TilingCacheStats tiling_cache_stats();
@@ -100,8 +100,8 @@ class GlbStaircase {
    private:
     const GlbTilings* tilings_;
     std::array<double, 3> bpe_;
-    std::vector<double> required_;       // ascending
-    std::vector<std::uint32_t> best_;    // best candidate among the first k + 1 by required
+    std::vector<double> required_;     // ascending
+    std::vector<std::uint32_t> best_;  // best candidate among the first k + 1 by required
 };
 
 // Enumerates every candidate tiling without pruning (used by tests and the exhaustive path).

@@ -13,7 +13,7 @@ enum class LayerKind : std::int32_t { conv = 0, dwconv = 1, gemm = 2 };
 // Column order of the layer table (int64, one row per layer). Keep in step with
 // python/tldse/workloads and _core.pyi.
 inline constexpr std::array<const char*, 16> kLayerColumns = {
-    "kind",   "n",       "k",        "c",     "p",     "q",     "r",     "s",
+    "kind",     "n",        "k",     "c",     "p",     "q",     "r",      "s",
     "stride_h", "stride_w", "pad_h", "pad_w", "dil_h", "dil_w", "groups", "count"};
 inline constexpr int kLayerWidth = static_cast<int>(kLayerColumns.size());
 

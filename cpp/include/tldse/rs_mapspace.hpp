@@ -106,8 +106,10 @@ int last_fitting(int n, Fits&& fits) {
     int lo = 0, hi = n;  // fits on [0, lo), fails on [hi, n)
     while (lo < hi) {
         const int mid = lo + (hi - lo) / 2;
-        if (fits(mid)) lo = mid + 1;
-        else hi = mid;
+        if (fits(mid))
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo - 1;
 }
@@ -151,7 +153,8 @@ void for_each_rs_candidate(const Arch& a, const Layer& L, const RsShape& sh,
     auto splits = [&](std::int64_t p, std::int64_t q, const Splits& sp) {
         const std::int64_t f_blocks = cdiv(F, p);
         for (std::size_t k = 0; k < sp.tc.size(); ++k) {
-            const std::int64_t tf = std::max<std::int64_t>(1, std::min(sp.per_tc.begin()[k], f_blocks));
+            const std::int64_t tf =
+                std::max<std::int64_t>(1, std::min(sp.per_tc.begin()[k], f_blocks));
             visit(RsMapping{p, q, tf, sp.tc.begin()[k]});
         }
     };

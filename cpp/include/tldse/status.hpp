@@ -17,9 +17,12 @@ enum class Status : std::int32_t {
 };
 
 // Names in code order (exported to Python as _core.status_names).
-inline constexpr std::array<const char*, 6> kStatusNames = {
-    "ok", "invalid_config", "does_not_fit", "nonfinite_area", "nonfinite_latency",
-    "nonfinite_energy"};
+inline constexpr std::array<const char*, 6> kStatusNames = {"ok",
+                                                            "invalid_config",
+                                                            "does_not_fit",
+                                                            "nonfinite_area",
+                                                            "nonfinite_latency",
+                                                            "nonfinite_energy"};
 
 const char* status_name(Status s) noexcept;
 

@@ -4,12 +4,11 @@ the model against published silicon."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+import warnings
 from typing import Any
 
-from tldse._util.table import records, select
-from tldse.arch import Accelerator, presets
+from tldse.arch import Accelerator, ScaleSimWarning, presets
 from tldse.cli._common import (
     CliError,
     add_energy_arg,
@@ -17,13 +16,11 @@ from tldse.cli._common import (
     add_mapper_args,
     add_workload_arg,
     console,
+    errors,
     print_rows,
 )
 from tldse.sim import LAYER_COLUMNS, simulate
 from tldse.workloads.resolve import resolve_workload
-
-_TRUE = ("1", "true", "on", "yes")
-_FALSE = ("0", "false", "off", "no")
 
 
 def _accelerator(args: argparse.Namespace) -> Accelerator:
@@ -43,34 +40,18 @@ def _accelerator(args: argparse.Namespace) -> Accelerator:
     if args.preset:
         acc = Accelerator.preset(args.preset)
     if args.config:
-        acc = Accelerator.from_scalesim_config(args.config)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ScaleSimWarning)
+            acc = Accelerator.from_scalesim_config(args.config)
+        for w in caught:
+            errors.print(f"tldse: warning: {w.message}", markup=False)
     if args.arch:
         acc = Accelerator.from_file(args.arch)
-    changes: dict[str, object] = {}
     for item in args.set or []:
         key, sep, value = item.partition("=")
         if not sep:
             raise CliError(f"--set expects KEY=VALUE, got {item!r}")
-        key = key.strip()
-        if key == "dataflow":
-            changes[key] = value.strip()
-        elif key == "multicast":
-            flag = value.strip().lower()
-            if flag not in _TRUE + _FALSE:
-                raise CliError(
-                    f"--set multicast: expected one of {', '.join(_TRUE + _FALSE)}, "
-                    f"got {value!r}"
-                )
-            changes[key] = flag in _TRUE
-        else:
-            try:
-                num = float(value)
-            except ValueError as exc:
-                raise CliError(
-                    f"--set {key}: expected a number, got {value!r}"
-                ) from exc
-            changes[key] = int(num) if num.is_integer() else num
-    acc = acc.replace(**changes)
+        acc = acc.set_from_text(key, value)  # tldse-sim's --set rules
     why = acc.infeasibility()
     if why:
         raise CliError(f"infeasible architecture: {why}")
@@ -87,25 +68,22 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         mapper_objective=args.mapper_objective,
         mapper=args.mapper,
     )
-    rows = rep.rows()
-    if args.format == "json":
-        keys = list(rows[0]) if rows else []
-        if args.columns:
-            keys = [c.key for c in select(LAYER_COLUMNS, args.columns, keys)]
-        doc = {
-            "workload": rep.workload,
-            "accelerator": {k: getattr(acc, k) for k in acc.__dataclass_fields__},
-            "energy_table": rep.energy_table,
-            "area_um2": rep.area_um2,
-            "layers": records(keys, rows),
-        }
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
-        return 0
-    head, totals = rep.headline().split("\n", 1)
-    print_rows(args, LAYER_COLUMNS, rows, head=head)
-    if args.format == "table":
-        style = "" if rep.ok else "yellow"
-        console.print(totals, style=style, markup=False)
+    if args.format != "table" and not args.columns:
+        # Every column of the report: tldse-sim --format csv|json's text.
+        sys.stdout.write(rep.to_csv() if args.format == "csv" else rep.to_json())
+    else:
+        head, totals = rep.headline().split("\n", 1)
+        print_rows(args, LAYER_COLUMNS, rep.rows(), head=head)
+        if args.format == "table":
+            style = "" if rep.ok else "yellow"
+            console.print(totals, style=style, markup=False)
+            if args.mapping:
+                for i, layer in enumerate(rep.layers):
+                    text = rep.mapping(i) or f"no mapping ({layer.status})\n"
+                    console.print(f"\n{layer.name}: {text}", end="", markup=False)
+    if args.reports:
+        for path in rep.write_scalesim_reports(args.reports):
+            errors.print(f"wrote {path}", markup=False)
     return 0
 
 
@@ -165,7 +143,10 @@ def _add_arch_args(p: argparse.ArgumentParser) -> None:
         help=f"a published design as the base ({', '.join(presets())}); "
         "see docs/presets.md",
     )
-    p.add_argument("--config", help="SCALE-Sim .cfg file ([architecture_presets])")
+    p.add_argument(
+        "--config",
+        help="SCALE-Sim v2 or v3 .cfg file (docs/model.md, 'SCALE-Sim files')",
+    )
     p.add_argument("--arch", help="tldse architecture file (key = value lines)")
     p.add_argument(
         "--set",
@@ -188,7 +169,22 @@ def register(subparsers: Any) -> None:
     )
     add_workload_arg(p, "resnet50")
     _add_arch_args(p)
-    add_format_args(p, "one row per layer")
+    add_format_args(
+        p,
+        "every column of the report, the same as tldse-sim --format (docs/model.md, "
+        "'The report'); with --columns, the named ones",
+    )
+    p.add_argument(
+        "--mapping",
+        action="store_true",
+        help="with the table, print each layer's mapping as a loop nest",
+    )
+    p.add_argument(
+        "--reports",
+        metavar="DIR",
+        help="also write SCALE-Sim's COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv and "
+        "DETAILED_ACCESS_REPORT.csv into DIR (its column names, tldse's numbers)",
+    )
     add_mapper_args(p)
     p.set_defaults(func=cmd_simulate)
 

@@ -35,7 +35,7 @@ from tldse.exploration.problem import (
 from tldse.exploration.surrogate import PrunedConfig, surrogate_search
 from tldse.search.metrics import METRIC_INDEX
 from tldse.search.results import results_frame
-from tldse.sim import STATUS_NAMES, evaluate
+from tldse.sim import evaluate, per_layer_breakdown
 from tldse.space import DesignSpace
 from tldse.workloads.fold import fold, unfold
 from tldse.workloads.layer import Workload
@@ -312,40 +312,26 @@ def explore(
 
 
 def per_layer(res: SearchResult, index: int) -> pd.DataFrame:
-    """Per-layer latency and energy of one design on each workload (DataFrame)."""
+    """One design layer by layer on each workload (``layers.csv``): the design
+    ``index`` and ``workload`` in front of the report schema
+    (:data:`tldse.sim.REPORT_COLUMNS`; shares are of each workload's total)."""
     import pandas as pd
 
     p = res.problem
     if p.evaluator is not None:
         return _per_layer_evaluator(res, index)
     configs = p.space.configs(np.array([index], dtype=np.int64))
-    frames = []
-    for wl in p.workloads:
-        folded, where = fold(wl)
-        ev = evaluate(
+    frames = [
+        per_layer_breakdown(
             configs,
-            folded,
+            wl,
+            index=[index],
             energy=energy_from_spec(p.energy) if p.energy else None,
             mapper_objective=p.mapper_objective,  # type: ignore[arg-type]
             mapper=p.mapper,  # type: ignore[arg-type]
         )
-        lat = unfold(ev["latency_cycles"], where).reshape(-1)
-        en = unfold(ev["energy_pj"], where).reshape(-1)
-        util = unfold(ev["utilization"], where).reshape(-1)
-        status = np.take(np.asarray(ev["status"]), where, axis=-1).reshape(-1)
-        counts = np.array([layer.count for layer in wl.layers], dtype=np.int64)
-        df = pd.DataFrame(
-            {
-                "workload": wl.name,
-                "layer": list(wl.names),
-                "count": counts,
-                "latency_cycles": lat,
-                "energy_pj": en,
-                "utilization": util,
-                "status": np.array(STATUS_NAMES, dtype=object)[status],
-            }
-        )
-        frames.append(_with_shares(df))
+        for wl in p.workloads
+    ]
     return pd.concat(frames, ignore_index=True)
 
 

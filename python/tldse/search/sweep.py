@@ -57,9 +57,9 @@ from tldse.search.results import (
     front_table,
     results_frame,
 )
-from tldse.sim import STATUS_NAMES, evaluate
+from tldse.sim import evaluate, per_layer_breakdown
 from tldse.space import DesignSpace
-from tldse.workloads.fold import fold, unfold
+from tldse.workloads.fold import fold
 from tldse.workloads.layer import Workload
 from tldse.workloads.resolve import resolve_workload
 
@@ -322,36 +322,19 @@ class SweepResult:
         return f"<p>{head}</p>" + to_html(cols, rows)
 
     def per_layer(self) -> pd.DataFrame:
-        """Per-layer detail of the front designs: one row per (design, layer of
-        the unfolded workload) with latency, energy, utilization, accesses."""
-        import pandas as pd
-
+        """The front designs layer by layer (``pareto_layers.csv``): one row per
+        (design, layer of the workload), the design ``index`` and ``workload`` in
+        front of the report schema (:data:`tldse.sim.REPORT_COLUMNS`: latency
+        split, bound, energy by level and tensor, accesses, area, mapping)."""
         idx = self.front["index"].to_numpy(dtype=np.int64)
-        folded, index = fold(self.workload)
-        if not len(idx):
-            return pd.DataFrame()
-        ev = evaluate(
+        return per_layer_breakdown(
             self.space.configs(idx),
-            folded,
+            self.workload,
+            index=idx,
             energy=energy_from_spec(self.energy) if self.energy else None,
             mapper_objective=self.mapper_objective,  # type: ignore[arg-type]
             mapper=self.mapper,  # type: ignore[arg-type]
         )
-        n, m = len(idx), len(self.workload.layers)
-        data: dict[str, Any] = {
-            "index": np.repeat(idx, m),
-            "layer": np.tile(np.array(self.workload.names, dtype=object), n),
-            "count": np.tile([layer.count for layer in self.workload.layers], n),
-        }
-        for key in (
-            "latency_cycles", "compute_cycles", "stall_cycles", "energy_pj",
-            "utilization", "macs", "dram_bytes", "dram_reads", "dram_writes",
-            "glb_reads", "glb_writes",
-        ):  # fmt: skip
-            data[key] = unfold(ev[key], index).reshape(-1)
-        status = np.take(np.asarray(ev["status"]), index, axis=-1).reshape(-1)
-        data["status"] = np.array(STATUS_NAMES, dtype=object)[status]
-        return pd.DataFrame(data)
 
 
 # ---------------------------------------------------------------- files

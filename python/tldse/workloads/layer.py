@@ -13,6 +13,7 @@ import numpy.typing as npt
 
 from tldse import _core
 from tldse._util.text import utf8_errors
+from tldse.arch import warn_scalesim
 
 LayerKind = Literal["conv", "dwconv", "gemm"]
 KINDS: tuple[LayerKind, ...] = ("conv", "dwconv", "gemm")
@@ -199,9 +200,12 @@ class Workload:
 
     @classmethod
     def read(cls, path: str | Path) -> Workload:
-        """Reads a SCALE-Sim conv/GEMM topology or a tldse layer CSV."""
+        """Reads a SCALE-Sim conv/GEMM topology or a tldse layer CSV (what tldse
+        reads differently from SCALE-Sim, e.g. a sparsity ratio, is a
+        :class:`~tldse.arch.ScaleSimWarning`)."""
         with utf8_errors(path):
-            names, table, _ = _core.read_topology(str(path))
+            names, table, _, messages = _core.read_topology(str(path))
+        warn_scalesim(messages)
         return cls.from_table(Path(path).stem, table, names)
 
 

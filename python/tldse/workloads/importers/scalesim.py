@@ -31,6 +31,7 @@ from typing import Literal
 from tldse import _core
 from tldse._util.io import write_atomic
 from tldse._util.text import utf8_errors
+from tldse.arch import warn_scalesim
 from tldse.workloads.layer import LAYER_COLUMNS, Layer, Workload, as_workload
 
 ScalesimForm = Literal["conv", "gemm"]
@@ -155,7 +156,8 @@ def read_scalesim_topology(path: str | Path) -> Workload:
     """Reads a SCALE-Sim conv or GEMM topology (the C++ reader behind
     ``Workload.read``); a tldse layer CSV is refused, so a mix-up is caught."""
     with utf8_errors(path):
-        names, table, fmt = _core.read_topology(str(path))
+        names, table, fmt, messages = _core.read_topology(str(path))
+    warn_scalesim(messages)
     if not str(fmt).startswith("scalesim"):
         raise ValueError(f"{path}: a tldse layer CSV, not a SCALE-Sim topology")
     return Workload.from_table(Path(path).stem, table, names)
