@@ -5,6 +5,7 @@ the quick experiment with the real tools when their venvs are given."""
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -191,9 +192,24 @@ def test_quick_experiment_with_scalesim(tmp_path: Path) -> None:
             assert r["regret_pct"] >= 0
     md = (tmp_path / "results.md").read_text()
     assert "## scalesim 3.0.0" in md and "### Search: 16 designs" in md
-    # the store makes a rerun evaluate nothing
-    again = fx.run_experiment(
-        replace(cfg, search=False), tmp_path, pythons={"scalesim": PYTHONS["scalesim"]},
-        pretrained="tiny", progress=False,
+    # the command, rerun: the store makes it evaluate nothing
+    db = tmp_path / "evaluations.sqlite"
+    before = _finished(db)
+    assert len(before) == 64 + 16 * 2  # accuracy pairs + search designs x layers
+    rc = main(
+        ["experiment", "fidelity", "--size", "quick", "--evaluators", "scalesim",
+         "--scalesim-python", PYTHONS["scalesim"], "--pretrained", "tiny",
+         "--no-search", "--quiet", "--out", str(tmp_path)]
     )  # fmt: skip
+    assert rc == 0
+    again = json.loads((tmp_path / "results.json").read_text())
     assert again["evaluators"]["scalesim"]["pairs"] == 64
+    assert "search" not in again["evaluators"]["scalesim"]
+    assert _finished(db) == before
+
+
+def _finished(db: Path) -> list[tuple[str, str, float]]:
+    import sqlite3
+
+    with sqlite3.connect(db) as con:
+        return sorted(con.execute("select design, layer, finished from results"))

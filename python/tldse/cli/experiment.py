@@ -193,8 +193,9 @@ def _add_fidelity(esub: Any) -> None:
     x.add_argument("--seeds", help="override the seeds, e.g. 0,1,2")
     x.add_argument("--jobs", type=int, default=2, help="evaluator processes (2)")
     x.add_argument(
-        "--pretrained", choices=("quick", "full"), default="quick",
-        help="the pretrained model (tldse pretrain --size)",
+        "--pretrained", choices=("tiny", "quick", "full"), default="quick",
+        help="the pretrained model (tldse pretrain --size; tiny: seconds to build, "
+        "a smoke test)",
     )  # fmt: skip
     x.add_argument("--no-search", action="store_true", help="accuracy part only")
     x.add_argument("--quiet", action="store_true")

@@ -280,8 +280,12 @@ def evaluate_task(
 
     from tldse._util.progress import Progress
     from tldse.evaluators import STATUSES, evaluate_designs
+    from tldse.evaluators.store import EvaluationStore
 
     configs, per_design = task_pairs(task)
+    # created once here: threads that open a new store at the same moment race
+    # on its schema and journal mode
+    EvaluationStore(store).close()
 
     def one(d: int) -> Any:
         return evaluate_designs(
