@@ -182,3 +182,28 @@ def test_experiment_search(tmp_path: Path) -> None:
         ["experiment", "search", "--size", "tiny"], tmp_path, "search experiment"
     )
     _check(rc, err, "kept in experiment-search-tiny/runs.jsonl", "continue")
+
+
+def test_run_ends_at_once_after_ctrl_c(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``run`` (the console script) ends with os._exit(130) after Ctrl-C, so that
+    CPython's exit-by-SIGINT (status -2) cannot replace 130; other statuses go
+    through sys.exit as usual."""
+    import importlib
+
+    cli = importlib.import_module("tldse.cli.main")  # the module (tldse.cli.main
+    # as an attribute is the function)
+
+    exits: list[int] = []
+
+    def fake_exit(code: int) -> None:
+        exits.append(code)
+        raise SystemExit(code)
+
+    monkeypatch.setattr(cli.os, "_exit", fake_exit)
+    for status, via_os in ((130, True), (2, False), (0, False)):
+        exits.clear()
+        monkeypatch.setattr(cli, "main", lambda status=status: status)
+        with pytest.raises(SystemExit) as info:
+            cli.run()
+        assert info.value.code == status
+        assert exits == ([status] if via_os else [])

@@ -1,7 +1,5 @@
 """``python -m tldse.cli``: the ``tldse`` command."""
 
-import sys
+from tldse.cli.main import run
 
-from tldse.cli.main import main
-
-sys.exit(main())
+run()

@@ -14,7 +14,7 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from tldse import __version__
 from tldse._util.text import printable
@@ -133,3 +133,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+def run() -> NoReturn:
+    """The ``tldse`` command: :func:`main` on ``sys.argv``, then exits with its
+    status. After Ctrl-C (status 130) the process ends at once: CPython ends a
+    process by SIGINT at exit (status -2, not 130) when the KeyboardInterrupt went
+    through a C extension's evaluation of Python code, even though it was handled;
+    everything tldse writes is complete and its locks released by then."""
+    rc = main()
+    if rc == 130:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(130)
+    sys.exit(rc)
