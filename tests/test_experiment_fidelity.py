@@ -213,3 +213,22 @@ def _finished(db: Path) -> list[tuple[str, str, float]]:
 
     with sqlite3.connect(db) as con:
         return sorted(con.execute("select design, layer, finished from results"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not PYTHONS["zigzag"], reason="TLDSE_ZIGZAG_PYTHON is not set")
+def test_quick_experiment_with_zigzag(tmp_path: Path) -> None:
+    cfg = replace(fx.sizes()["quick"], evaluators=("zigzag",))
+    res = fx.run_experiment(
+        cfg, tmp_path, pythons={"zigzag": PYTHONS["zigzag"]},
+        pretrained="tiny", progress=False,
+    )  # fmt: skip
+    e = res["evaluators"]["zigzag"]
+    assert e["targets"] == ["latency", "energy"] and e["pairs"] == 10 * 3
+    by = {(r["n"], r["method"]): r["metrics"] for r in e["accuracy"]}
+    # ZigZag reports energy: every method is scored on it
+    for key in ((0, "analytical"), (10, "transfer"), (10, "scratch-mt"), (10, "mlp")):
+        assert by[key]["mape_energy"] > 0 and -1 <= by[key]["tau_energy"] <= 1
+    scenarios = {r["scenario"] for r in e["search"]["runs"]}
+    assert scenarios == {"edp", "latency@area", "front"}
+    assert "## zigzag 3.9.1" in (tmp_path / "results.md").read_text()
