@@ -22,3 +22,12 @@ def find_tldse_sim() -> str:
 @pytest.fixture(scope="session")
 def tldse_sim() -> str:
     return find_tldse_sim()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_model_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Pretrained models built by tests go to a temporary cache, never the
+    user's (tldse.learn.pretrain.cache_dir)."""
+    import os
+
+    os.environ["TLDSE_CACHE_DIR"] = str(tmp_path_factory.mktemp("tldse-cache"))

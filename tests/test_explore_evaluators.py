@@ -46,7 +46,8 @@ def fake_latency(acc: tldse.Accelerator) -> float:
 def test_explore_with_an_expensive_evaluator(tmp_path: Path) -> None:
     log = tmp_path / "calls.log"
     out = tmp_path / "ex"
-    kw = {"objectives": "latency,area", "budget": 30, "out": out, "jobs": 2}
+    kw = {"objectives": "latency,area", "budget": 30, "out": out, "jobs": 2,
+          "pretrained": "tiny"}  # fmt: skip
     res = tldse.explore("tiny", NET, evaluator=fake(log=str(log)), **kw)  # type: ignore[arg-type]
     assert res.method == "surrogate" and "expensive evaluator" in res.method_reason
     assert res.n_simulations <= 30
@@ -124,3 +125,36 @@ def test_default_explore_is_the_exact_front_of_the_sweep(tmp_path: Path) -> None
     np.testing.assert_array_equal(a, b)
     assert not (tmp_path / "ex" / "simulated.csv").exists()  # no 387k-row file
     assert "exhaustive" in (tmp_path / "ex" / "report.md").read_text()
+
+
+@pytest.mark.slow
+def test_search_against_an_evaluator_uses_the_transferred_model(
+    tmp_path: Path,
+) -> None:
+    """The surrogate of an expensive evaluator is the pretrained model
+    transferred to its samples: it starts from the references' fronts, chooses
+    a candidate by cross-validation, and finds the evaluator's optimum (checked
+    by hand over the whole space) evaluating under a fifth of the designs."""
+    space = tldse.DesignSpace(
+        {"dataflow": ["ws", "os"], "pe_rows": [4, 8, 16, 32],
+         "pe_cols": [4, 8, 16, 32], "glb_bytes": [65536]}
+    )  # fmt: skip
+    from tldse.search.results import design_areas_um2
+
+    configs = space.configs(np.arange(len(space)))
+    accs = [tldse.Accelerator.from_row(r) for r in configs]
+    area = design_areas_um2(space) * 1e-6
+    bound = float(np.median(area))
+    lat = np.array([fake_latency(a) for a in accs])
+    best = float(lat[area <= bound].min())
+    res = tldse.explore(
+        space, NET, evaluator=fake(), objectives="latency",
+        constraints=[f"area_mm2<={bound}"], budget=6, method="surrogate",
+        pretrained="tiny", out=tmp_path / "ex",
+    )  # fmt: skip
+    assert res.n_simulations <= 6
+    fid = res.fidelity
+    assert fid is not None and fid["model"] == "fidelity" and fid["chosen"]
+    assert fid["fits"] and fid["samples"] >= 3 * len(NET.layers)
+    assert float(res.best["latency"]["latency_cycles"]) == best
+    assert "fidelity" in res.summary()

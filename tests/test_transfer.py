@@ -158,8 +158,9 @@ def test_cli_choices_match_the_library() -> None:
 
     from tldse.cli import experiment as cli_experiment
     from tldse.cli import learn as cli_learn
+    from tldse.experiments import fidelity
     from tldse.experiments import transfer as experiment
-    from tldse.learn import train, transfer
+    from tldse.learn import pretrain, train, transfer
 
     assert cli_learn.STRATEGIES == transfer.STRATEGIES
     assert cli_experiment._STRATEGIES == transfer.STRATEGIES
@@ -168,6 +169,8 @@ def test_cli_choices_match_the_library() -> None:
     assert cli_learn.LOSSES == train.LOSSES
     assert cli_learn.SCHEDULES == train.SCHEDULES
     assert cli_learn.WEIGHTINGS == train.WEIGHTINGS
+    assert set(cli_learn.PRETRAIN_SIZES) <= set(pretrain.PRETRAIN_SIZES)
+    assert set(cli_experiment._PEERS) == set(fidelity.PEERS)
     # building the parser does not import torch
     code = (
         "import sys; from tldse.cli import build_parser; build_parser(); "
@@ -188,9 +191,12 @@ def test_tiny_experiment(tmp_path: Path) -> None:
         assert (tmp_path / name).is_file(), name
     data = json.loads((tmp_path / "results.json").read_text())
     methods = {(r["kind"], r["method"]) for r in data["runs"]}
-    for kind in ("workload", "dataflow", "fidelity"):
-        for method in ("transfer", "scratch-mt", "mlp", "zero-shot"):
+    for kind in ("workload", "dataflow", "fidelity", "outside"):
+        for method in ("transfer", "scratch-mt", "mlp", "zero-shot", "fidelity"):
             assert (kind, method) in methods
+        assert (kind, "fidelity-zero-shot") in methods
+    fid = next(r for r in data["runs"] if r["method"] == "fidelity")
+    assert fid["chosen"] in fid["cv"] and fid["metrics"]["mape_latency"] > 0
     run = next(r for r in data["runs"] if r["method"] == "transfer")
     assert set(run["strategies"]) == {"head", "last-k", "full"}
     assert run["seconds"] > 0 and run["epochs"] >= 1
@@ -199,6 +205,7 @@ def test_tiny_experiment(tmp_path: Path) -> None:
     assert "transfer_at_n" in res["targets_check"]
     md = (tmp_path / "results.md").read_text()
     assert "| new fidelity | 50 |" in md
+    assert "## Multi-fidelity transfer" in md and "K = " in md
     (tmp_path / "parity.png").unlink()
     assert "parity.png" in replot(tmp_path)
     assert (tmp_path / "parity.png").is_file()
@@ -210,3 +217,17 @@ def test_tiny_experiment(tmp_path: Path) -> None:
     mtime = shard.stat().st_mtime_ns
     run_experiment(cfg, tmp_path, progress=False, plots=False)
     assert shard.stat().st_mtime_ns == mtime
+
+
+def test_convnext_style_is_the_published_layout() -> None:
+    from tldse.experiments.transfer import convnext_style
+
+    wl = convnext_style()
+    # stem + 3 downsamplings + (3 + 3 + 9 + 3) blocks x 3 layers + classifier
+    assert len(wl.layers) == 1 + 3 + 18 * 3 + 1
+    dw = [la for la in wl.layers if la.name.endswith(".dw")]
+    assert len(dw) == 18
+    assert all(la.groups == la.c == la.k and la.r == 7 for la in dw)
+    # the last stage runs at 7 x 7 with 768 channels
+    last = wl.layers[-2]
+    assert (last.name, last.k, last.p, last.q) == ("s3b2.pw2", 768, 7, 7)

@@ -99,6 +99,7 @@ def explore(
     store: str | Path | None = None,
     progress: bool = False,
     command: str | None = None,
+    pretrained: str = "quick",
 ) -> SearchResult:
     """A search of ``space`` within a simulation budget
     (:func:`tldse.exploration.api.explore`, whose arguments these are); with
@@ -130,6 +131,7 @@ def explore(
         scheduler=scheduler,
         store=store,
         progress=progress,
+        pretrained=pretrained,
     )
     if out is not None:
         from tldse.reporting.explore import write_explore_report

@@ -1,5 +1,5 @@
-"""``tldse experiment transfer | search``: the experiments behind the README's
-measured tables."""
+"""``tldse experiment transfer | search | fidelity``: the experiments behind the
+README's measured tables."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from tldse.cli._common import (
 
 # Copies of the choices in tldse.experiments.transfer and tldse.learn.transfer, so
 # that building the parser does not import torch (tests check that they agree).
-_TARGET_KINDS = ("workload", "dataflow", "fidelity")
+_TARGET_KINDS = ("workload", "dataflow", "fidelity", "outside")
 _STRATEGIES = ("head", "last-k", "full")
 _TRANSFER_SIZES = ("quick", "medium", "full", "tiny")
 
@@ -105,6 +105,104 @@ def cmd_experiment_search(args: argparse.Namespace) -> int:
     return 0
 
 
+_FIDELITY_SIZES = ("quick", "full")
+_PEERS = ("scalesim", "zigzag")
+
+
+@locks_out("tldse experiment fidelity")
+def cmd_experiment_fidelity(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from tldse.experiments.fidelity import run_experiment, sizes
+
+    cfg = sizes()[args.size]
+    changes: dict[str, Any] = {"jobs": args.jobs}
+    if args.evaluators:
+        bad = [e for e in csv_list(args.evaluators) if e not in _PEERS]
+        if bad:
+            raise ValueError(
+                f"--evaluators: unknown {', '.join(bad)}; valid: {', '.join(_PEERS)}"
+            )
+        changes["evaluators"] = tuple(csv_list(args.evaluators))
+    if args.ns:
+        changes["ns"] = tuple(int_list(args.ns, "--ns"))
+    if args.seeds:
+        changes["seeds"] = tuple(int_list(args.seeds, "--seeds"))
+        changes["search_seeds"] = changes["seeds"]
+    if args.no_search:
+        changes["search"] = False
+    if args.jobs < 1:
+        raise ValueError(f"--jobs must be >= 1, got {args.jobs}")
+    pythons = {
+        k: v
+        for k, v in (("scalesim", args.scalesim_python), ("zigzag", args.zigzag_python))
+        if v
+    }
+    store = Path(args.store or Path(args.out) / "evaluations.sqlite")
+    args.interrupt_hint = lambda: (
+        f"the evaluations made so far are kept in {store}; run the same command "
+        "again to continue"
+        if store.exists()
+        else "nothing was evaluated yet; run the same command again"
+    )
+    run_experiment(
+        replace(cfg, **changes),
+        args.out,
+        store=args.store,
+        pythons=pythons,
+        pretrained=args.pretrained,
+        progress=not args.quiet,
+    )
+    args.interrupt_hint = None
+    out = Path(args.out)
+    console.print(f"wrote {out / 'results.md'}, {out / 'results.json'}",
+                  highlight=False)  # fmt: skip
+    if args.print:
+        sys.stdout.write((out / "results.md").read_text())
+    return 0
+
+
+def _add_fidelity(esub: Any) -> None:
+    x = esub.add_parser(
+        "fidelity",
+        help="transfer to SCALE-Sim and ZigZag: accuracy with few samples, search",
+        description="For SCALE-Sim and ZigZag (each from its own venv: "
+        "TLDSE_SCALESIM_PYTHON / TLDSE_ZIGZAG_PYTHON or the options below; an "
+        "evaluator that is not installed is skipped with the reason): random "
+        "designs x tiny layers evaluated once through the evaluation store; MAPE "
+        "and Kendall tau on held-out designs for N evaluator samples of the "
+        "analytical model alone, transfer, multi-task from scratch and single-task "
+        "MLPs; and a search on a space evaluated exhaustively once (surrogate with "
+        "transfer, the analytical model's front re-evaluated, NSGA-II, random at "
+        "equal budgets). Writes results.md and results.json to --out; the store "
+        "makes a rerun evaluate nothing twice.",
+    )
+    x.add_argument(
+        "--size",
+        choices=_FIDELITY_SIZES,
+        default="quick",
+        help="quick (minutes: 16 / 10 designs, N = 10, 20, one seed, 16-design "
+        "search spaces) or full (N = 25, 50, 100, 200, 3 seeds; hours)",
+    )
+    x.add_argument("--out", default="experiment-fidelity", help="output folder")
+    x.add_argument("--store", help="evaluation store (default OUT/evaluations.sqlite)")
+    x.add_argument("--evaluators", help="subset of scalesim,zigzag")
+    x.add_argument("--scalesim-python", help="the interpreter with SCALE-Sim")
+    x.add_argument("--zigzag-python", help="the interpreter with ZigZag")
+    x.add_argument("--ns", help="override the sample counts, e.g. 25,100")
+    x.add_argument("--seeds", help="override the seeds, e.g. 0,1,2")
+    x.add_argument("--jobs", type=int, default=2, help="evaluator processes (2)")
+    x.add_argument(
+        "--pretrained", choices=("tiny", "quick", "full"), default="quick",
+        help="the pretrained model (tldse pretrain --size; tiny: seconds to build, "
+        "a smoke test)",
+    )  # fmt: skip
+    x.add_argument("--no-search", action="store_true", help="accuracy part only")
+    x.add_argument("--quiet", action="store_true")
+    x.add_argument("--print", action="store_true", help="print results.md at the end")
+    x.set_defaults(func=cmd_experiment_fidelity)
+
+
 def _add_search(esub: Any) -> None:
     from tldse.experiments.search import experiment_sizes
 
@@ -184,7 +282,7 @@ def register(subparsers: Any) -> None:
     """Adds ``experiment transfer`` and ``experiment search``."""
     e = subparsers.add_parser(
         "experiment",
-        help="reproducible experiments (transfer, search)",
+        help="reproducible experiments (transfer, search, fidelity)",
         description="Reproducible experiments; see docs/surrogate.md and "
         "docs/explore.md.",
     )
@@ -192,3 +290,4 @@ def register(subparsers: Any) -> None:
     e.set_defaults(func=show_help(e))
     _add_transfer(esub)
     _add_search(esub)
+    _add_fidelity(esub)

@@ -101,6 +101,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             progress=not args.quiet,
             command=command.strip(),
+            pretrained=args.pretrained,
         )
     args.interrupt_hint = None
     p = res.problem
@@ -190,6 +191,15 @@ def register(subparsers: Any) -> None:
         help="discard the simulations kept in --out before starting",
     )
     add_evaluator_args(p, required=False)
+    p.add_argument(
+        "--pretrained",
+        choices=("quick", "full"),
+        default="quick",
+        help="with an expensive --evaluator: the surrogate is the model pretrained "
+        "on tldse's analytical model (quick: 200,000 rows, full: 1,000,000; built "
+        "once per tldse version and kept in the user cache, `tldse pretrain`) "
+        "transferred to the evaluator's samples (quick)",
+    )
     add_energy_arg(p)
     add_mapper_args(p)
     add_threads_arg(p, "C++ simulator")

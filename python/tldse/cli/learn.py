@@ -1,4 +1,4 @@
-"""``tldse dataset | train | transfer``: learning commands.
+"""``tldse dataset | train | transfer | pretrain``: learning commands.
 
 :func:`register` adds the subcommands to the ``tldse`` parser; every handler
 returns an exit code and raises ValueError with a one-line message on bad input.
@@ -39,6 +39,7 @@ LOSSES = ("mse", "huber", "l1")
 SCHEDULES = ("cosine", "plateau", "constant")
 WEIGHTINGS = ("fixed", "uncertainty")
 STRATEGIES = ("head", "last-k", "full")
+PRETRAIN_SIZES = ("quick", "full", "tiny")
 
 
 def _key_values(items: Sequence[str] | None, what: str) -> dict[str, float]:
@@ -336,6 +337,37 @@ def cmd_transfer(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- parser
 
 
+def cmd_pretrain(args: argparse.Namespace) -> int:
+    from tldse.learn.pretrain import pretrain_config, pretrained_model, pretrained_path
+
+    cfg = pretrain_config(args.size)
+    path = pretrained_path(cfg)
+    if args.where:
+        say(args).print(str(path), markup=False)
+        return 0
+    cached = (path / "fidelity.json").is_file() and not args.rebuild
+    model = pretrained_model(
+        cfg,
+        rebuild=args.rebuild,
+        progress=not args.quiet,
+        say=None if args.quiet else lambda m: errors.print(m, markup=False),
+    )
+    meta = model.metadata.get("pretraining", {})
+    val, prior = meta.get("validation_mape", {}), meta.get("prior_mape", {})
+    say(args).print(
+        f"{'cached' if cached else 'built'} pretrained model ({cfg.size}: "
+        f"{meta.get('rows', 0):,} rows, {len(model.members)} members, "
+        f"{meta.get('seconds', 0):.0f} s to build, "
+        f"{meta.get('cpu_seconds', 0):.0f} CPU-s) in {path}; held-out MAPE "
+        + ", ".join(
+            f"{t} {val[t]:.2f}% (prior alone {prior.get(t, float('nan')):.1f}%)"
+            for t in val
+        ),
+        markup=False,
+    )
+    return 0
+
+
 def _add_train_args(p: argparse.ArgumentParser, *, finetune: bool = False) -> None:
     p.add_argument("--epochs", type=int, default=300, help="maximum epochs (300)")
     p.add_argument(
@@ -483,3 +515,28 @@ def register(subparsers: Any) -> None:
     )
     _add_train_args(f, finetune=True)
     f.set_defaults(func=cmd_transfer)
+
+    # pretrain
+    pr = subparsers.add_parser(
+        "pretrain",
+        help="build (or show) the model pretrained on the analytical model",
+        description="Pretrains the multi-fidelity model on the analytical model "
+        "(zoo and synthetic layer shapes, edge and small-buffer designs, all four "
+        "dataflows; targets log(tldse / prior)) and keeps it in the user cache "
+        "($TLDSE_CACHE_DIR, else $XDG_CACHE_HOME/tldse or ~/.cache/tldse), keyed "
+        "by the tldse version and the feature list. Commands that need it (explore "
+        "with an expensive --evaluator, experiment fidelity) build it on first use.",
+    )
+    pr.add_argument(
+        "--size",
+        choices=PRETRAIN_SIZES,
+        default="quick",
+        help="quick (default): 200,000 rows, 3 members (a few CPU-minutes); "
+        "full: 1,000,000 rows; tiny: 3,000 rows (seconds, a smoke test)",
+    )
+    pr.add_argument("--rebuild", action="store_true", help="build it again")
+    pr.add_argument(
+        "--where", action="store_true", help="print the cache folder and exit"
+    )
+    pr.add_argument("--quiet", action="store_true", help="no progress messages")
+    pr.set_defaults(func=cmd_pretrain)

@@ -213,6 +213,7 @@ def explore(
     scheduler: Any = None,
     store: str | Path | None = None,
     progress: bool = False,
+    pretrained: str = "quick",
 ) -> SearchResult:
     """Searches ``space`` for ``workloads`` within ``budget`` evaluations (default
     ``min(2000, designs)``) and returns the evaluated Pareto front.
@@ -223,7 +224,11 @@ def explore(
     run ``jobs`` processes at a time (or on the Dask ``scheduler``) with
     ``timeout_s`` per layer; the budget then counts designs the evaluator runs on
     (each on every distinct layer), and its results are kept in ``store``
-    (default ``out/evaluations.sqlite``) as they finish. ``method``: ``auto``
+    (default ``out/evaluations.sqlite``) as they finish; the surrogate is then
+    the fidelity model pretrained on the analytical model (size ``pretrained``:
+    ``quick`` or ``full``, built and cached on first use) and transferred to the
+    evaluator's samples every round (:mod:`tldse.exploration.fidelity`).
+    ``method``: ``auto``
     (default) simulates every design where that is cheaper than the surrogate
     search (the analytical model on spaces up to millions of designs: the exact
     front) and runs the surrogate search otherwise (see :func:`choose_method`).
@@ -293,7 +298,7 @@ def explore(
         if len(problem.cache):
             n_kept = plural(len(problem.cache), "simulation")
             note(progress, f"reusing {n_kept} from {path}")
-    cfg = PrunedConfig(granularity=granularity, device=device)
+    cfg = PrunedConfig(granularity=granularity, device=device, pretrained=pretrained)
     res = run_method(
         method, problem, b, seed=seed, model=surrogate, config=cfg, progress=progress
     )

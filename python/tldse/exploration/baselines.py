@@ -133,7 +133,8 @@ def _objectives(
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """pymoo F (log objectives) and G (constraint violations, <= 0 is met)."""
     vals = problem.objective_values(metrics)
-    ok = known & ~np.isnan(metrics).any(axis=1)
+    have = [_MI[c] for c in problem.available_metrics()]  # an evaluator's own
+    ok = known & ~np.isnan(metrics[:, have]).any(axis=1)
     f = np.full(vals.shape, _PENALTY)
     with np.errstate(divide="ignore", invalid="ignore"):
         f[ok] = np.log(np.maximum(vals[ok], 1e-300))
@@ -147,6 +148,61 @@ def _objectives(
             viol = np.where(viol == 0, 1e-9, viol)
         g[ok, j] = viol
     return f, g
+
+
+def front_layers(
+    problem: Problem,
+    metrics: npt.NDArray[np.float64],
+    k: int,
+    exclude: npt.ArrayLike | None = None,
+) -> npt.NDArray[np.int64]:
+    """Up to ``k`` designs (rows of ``metrics``, a metric table of the whole
+    space) on the constrained Pareto front of ``problem``'s objectives, then on
+    the next non-dominated layers; a layer that does not fit whole is thinned
+    evenly along its first objective. ``exclude``: designs not to choose."""
+    from tldse.search.pareto import pareto_mask
+
+    mask = problem.valid(metrics)
+    if exclude is not None:
+        mask[np.asarray(exclude, dtype=np.int64)] = False
+    ok = np.flatnonzero(mask)
+    vals = np.log(np.maximum(problem.objective_values(metrics[ok]), 1e-300))
+    chosen: list[npt.NDArray[np.int64]] = []
+    left, remaining = np.arange(len(ok)), k
+    while remaining > 0 and len(left):
+        layer = left[pareto_mask(vals[left])]
+        if len(layer) > remaining:
+            layer = layer[np.argsort(vals[layer, 0], kind="stable")]
+            pick = np.linspace(0, len(layer) - 1, remaining).round().astype(np.int64)
+            layer = layer[np.unique(pick)]
+        chosen.append(ok[layer])
+        remaining -= len(layer)
+        left = np.setdiff1d(left, layer)
+    if not chosen:
+        return np.empty(0, dtype=np.int64)
+    return np.asarray(np.concatenate(chosen), dtype=np.int64)
+
+
+def reference_front_search(
+    problem: Problem,
+    budget: int,
+    reference: npt.NDArray[np.float64],
+    *,
+    lookup: Lookup = None,
+) -> SearchResult:
+    """Evaluates the designs that a cheaper model's metric table ``reference``
+    (one row per design of the space, e.g. the analytical model's when the
+    problem's evaluator is an expensive one) puts on its constrained Pareto
+    front, then on the next non-dominated layers, up to ``budget`` designs; a
+    layer that does not fit whole is thinned evenly along its first objective.
+    The answer is the front of what was evaluated (:func:`front_layers`)."""
+    t0 = time.perf_counter()
+    n = len(problem.space)
+    oracle = Oracle(problem, min(budget, n), lookup)
+    chosen = front_layers(problem, reference, oracle.remaining)
+    if len(chosen):
+        oracle.simulate(chosen)
+    return finish("reference-front", oracle, t0, stopped="budget")
 
 
 def exhaustive_search(

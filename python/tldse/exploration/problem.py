@@ -670,6 +670,9 @@ class SearchResult:
     outputs: Any = None
     #: why ``explore(method="auto")`` chose the method
     method_reason: str = ""
+    #: the surrogate of an expensive evaluator: which transfer candidate it
+    #: chose, its fits and their seconds (surrogate method only)
+    fidelity: dict[str, Any] | None = None
 
     @property
     def n_simulations(self) -> int:
@@ -702,6 +705,7 @@ class SearchResult:
             "stopped": self.stopped,
             "granularity": self.granularity,
             "evaluator": self.evaluator_summary(),
+            "fidelity": self.fidelity,
             "rounds": self.rounds,
             "best": self.best,
         }

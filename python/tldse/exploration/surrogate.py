@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from tldse.learn.train import TrainConfig
 
 from tldse.exploration.baselines import exhaustive_search
+from tldse.exploration.fidelity import FidelityLearner
 from tldse.exploration.problem import (
     Lookup,
     Oracle,
@@ -117,6 +118,24 @@ class PrunedConfig:
     #: against the simulator's and each other on small batches)
     threads: int | None = 1
     device: str = "cpu"
+    #: an expensive evaluator without a given model: the pretrained fidelity
+    #: model of this size (tldse.learn.pretrain; built and cached on first use)
+    #: transferred to the evaluator's samples (tldse.exploration.fidelity)
+    pretrained: str = "quick"
+    #: pretrained members fine-tuned (the ensemble whose spread is the margin)
+    fidelity_members: int = 3
+    #: folds of the cross-validation that chooses the transfer candidate
+    fidelity_folds: int = 3
+    #: an expensive evaluator's search: initial sample (fraction of the budget,
+    #: at least fidelity_min_init designs), rounds and the least round size (the
+    #: pretrained model and the analytical model make a small start enough)
+    fidelity_init_fraction: float = 0.1
+    fidelity_min_init: int = 4
+    fidelity_rounds: int = 6
+    fidelity_min_round: int = 2
+    #: candidates are ranked by their optimistic prediction, the predicted log
+    #: value minus this many sigmas (the model's calibrated spread)
+    sigma_margin: float = 1.0
 
 
 GRANULARITIES = ("auto", "layer", "network")
@@ -263,11 +282,12 @@ def _predict_all(
     """Predicted metric table of every design, streamed (``chunk`` model rows at
     a time): ``(metrics, per-workload predicted latency_cycles and energy_pj
     (n, 2 * n_workloads))``."""
+    from tldse.exploration.fidelity import predicted_metrics
+
     space = problem.space
     n = len(space)
     metrics = np.empty((n, len(METRICS)), dtype=np.float64)
     raw = np.empty((n, 2 * len(folded)), dtype=np.float64)
-    i = METRIC_INDEX
     rows_per_design = max(len(w.layers) for w in folded) if per_layer else 1
     for lo, hi in space.chunks(max(1, chunk // rows_per_design)):
         configs = space.configs(np.arange(lo, hi, dtype=np.int64))
@@ -276,16 +296,7 @@ def _predict_all(
         for w, wl in enumerate(folded):
             y = _predict_network(configs, wl, model, per_layer)
             raw[lo:hi, 2 * w : 2 * w + 2] = y
-            m = np.full((hi - lo, len(METRICS)), np.nan)
-            m[:, i["latency_cycles"]] = y[:, 0]
-            m[:, i["latency_ms"]] = y[:, 0] / (clock * 1e3)
-            m[:, i["energy_uj"]] = y[:, 1] * 1e-6
-            m[:, i["area_mm2"]] = area_um2[lo:hi] * 1e-6
-            m[:, i["edp_uj_ms"]] = m[:, i["energy_uj"]] * m[:, i["latency_ms"]]
-            m[:, i["power_mw"]] = m[:, i["energy_uj"]] / m[:, i["latency_ms"]]
-            m[:, i["utilization"]] = 0.0
-            m[:, i["dram_bytes"]] = 0.0
-            parts.append(m)
+            parts.append(predicted_metrics(y, clock, area_um2[lo:hi]))
         metrics[lo:hi] = combine(parts, problem.weights)
     return metrics, raw
 
@@ -356,6 +367,7 @@ def surrogate_search(
 
     cfg = config or PrunedConfig()
     resolve_device(cfg.device)  # a bad device fails before anything is simulated
+    fidelity = problem.evaluator is not None and model is None
     bad = [o for o in problem.objectives if o not in PREDICTABLE]
     if bad:
         raise SearchError(
@@ -381,17 +393,32 @@ def surrogate_search(
     def note(msg: str) -> None:
         _note(progress, msg)
 
-    per_layer = _per_layer(cfg, model, n, folded)
+    per_layer = fidelity or _per_layer(cfg, model, n, folded)
     threads = cfg.threads or torch.get_num_threads()
     cpu_threads = f", {plural(threads, 'CPU thread')}" if cfg.device == "cpu" else ""
     rows_per_prediction = n * (sum(len(w.layers) for w in folded) if per_layer else 1)
     note(
         f"surrogate of {'(design, layer) pairs' if per_layer else 'networks'}"
-        f"{' (given model)' if model is not None else ''}: "
+        f"{' (given model)' if model is not None else ''}"
+        f"{' (pretrained, transferred to the evaluator)' if fidelity else ''}: "
         f"{rows_per_prediction:,} model rows per prediction of the space; "
         f"torch on {cfg.device}{cpu_threads}"
     )
-    if model is not None:
+    learner: FidelityLearner | None = None
+    if fidelity:
+        learner = FidelityLearner(
+            problem,
+            pretrained=cfg.pretrained,
+            members=cfg.fidelity_members,
+            folds=cfg.fidelity_folds,
+            seed=seed,
+            say=note,
+        )
+    min_init, min_round = cfg.min_init, 8
+    if fidelity:
+        init_frac, n_rounds = cfg.fidelity_init_fraction, cfg.fidelity_rounds
+        min_init, min_round = cfg.fidelity_min_init, cfg.fidelity_min_round
+    elif model is not None:
         model = model.copy()
         init_frac, n_rounds = cfg.init_fraction_pretrained, cfg.rounds
     elif per_layer:
@@ -399,18 +426,22 @@ def surrogate_search(
     else:
         init_frac, n_rounds = cfg.init_fraction_network, cfg.rounds_network
     slow = rows_per_prediction > cfg.auto_layer_rows
-    if per_layer and slow and resolve_device(cfg.device).type == "cpu":
+    cpu = resolve_device(cfg.device).type == "cpu"
+    if per_layer and slow and cpu and learner is None:
         net = model or _new_model(cfg, seed, True)
         given = model is not None
         _warn_slow(problem, folded, net, cfg, rows_per_prediction, n_rounds, given)
-    n_init = min(budget, max(cfg.min_init, round(init_frac * budget)))
-    simulate(space.sample(n_init, "sobol", seed))
+    n_init = min(budget, max(min_init, round(init_frac * budget)))
+    area = design_areas_um2(space, problem.energy, cfg.chunk_size)
+    if learner is not None:  # the references' fronts: no sample needed
+        simulate(learner.seed_designs(n_init, area, cfg.chunk_size))
+    else:
+        simulate(space.sample(n_init, "sobol", seed))
     if oracle.used < n_init:  # Sobol repeats designs on small spaces
         extra = space.sample(min(n, 4 * n_init), "random", seed)
         extra = extra[~oracle.known(extra)][: n_init - oracle.used]
         simulate(extra)
-    round_size = max(8, -(-(budget - oracle.used) // max(n_rounds, 1)))
-    area = design_areas_um2(space, problem.energy, cfg.chunk_size)
+    round_size = max(min_round, -(-(budget - oracle.used) // max(n_rounds, 1)))
     cols = objective_columns(problem.objectives)
     rounds: list[dict[str, Any]] = []
     preds: list[npt.NDArray[np.float64]] = []
@@ -423,19 +454,26 @@ def surrogate_search(
         bar.__enter__()
         bar.start_at(oracle.used)
         fresh = model is None
-        if model is None:
+        if model is None and learner is None:
             model = _new_model(cfg, seed, per_layer)
         rows = TrainingSet(problem, folded, per_layer)
         r = 0
         calm = 0  # rounds in a row that left the simulated front unchanged
         while True:
-            done = rows.designs
-            new = oracle.indices()[done:]
-            rows.add(new, [] if per_layer else [p[done:] for p in oracle.parts()])
-            x, y = rows.arrays()
-            if len(x) >= 2:
-                fit(model, x, y, _train_config(cfg, fresh, seed + r, len(x)))
-                fresh = False
+            if learner is not None:
+                learner.add(oracle.indices()[learner.designs :])
+                if oracle.remaining:
+                    learner.fit()
+                fresh = not learner.ready
+            else:
+                assert model is not None
+                done = rows.designs
+                new = oracle.indices()[done:]
+                rows.add(new, [] if per_layer else [p[done:] for p in oracle.parts()])
+                x, y = rows.arrays()
+                if len(x) >= 2:
+                    fit(model, x, y, _train_config(cfg, fresh, seed + r, len(x)))
+                    fresh = False
             if not oracle.remaining:
                 break
             if fresh:  # nothing feasible to learn from yet: sample more designs
@@ -457,9 +495,14 @@ def surrogate_search(
                     }
                 )
                 continue
-            pred, raw = _predict_all(
-                problem, folded, model, area, cfg.chunk_size, per_layer
-            )
+            sigma = None
+            if learner is not None:
+                pred, raw, sigma = learner.predict_all(area, cfg.chunk_size)
+            else:
+                assert model is not None
+                pred, raw = _predict_all(
+                    problem, folded, model, area, cfg.chunk_size, per_layer
+                )
             # a design "passes" when its predictions meet the constraints
             # (relaxed by the margin for predicted metrics; area is exact)
             ok = np.ones(n, dtype=bool)
@@ -475,15 +518,17 @@ def surrogate_search(
             # designs that pass; ranked by their distance to the reference
             # front (simulated truth + those predictions)
             logp = np.log(np.maximum(pred[:, cols], 1e-300))
+            # with a spread, candidates are ranked by their optimistic value
+            opt = logp if sigma is None else logp - cfg.sigma_margin * sigma[:, cols]
             unsim = np.ones(n, dtype=bool)
             unsim[sim_idx] = False
             cand = np.flatnonzero(ok & unsim)
-            cand = cand[_pool(logp[cand], 2 * round_size)]
+            cand = cand[_pool(opt[cand], 2 * round_size)]
             true_pts = np.log(sim_met[sim_ok][:, cols])
             ref_pts = np.concatenate((true_pts, logp[cand]), axis=0)
             ref_ids = np.concatenate((sim_idx[sim_ok], cand))
             on = pareto_mask(ref_pts)
-            d = front_distance(logp[cand], ref_pts[on], cand, ref_ids[on])
+            d = front_distance(opt[cand], ref_pts[on], cand, ref_ids[on])
             order = np.lexsort((cand, d))
             near = int((d <= math.log1p(cfg.margin)).sum())
             take = cand[order[: min(round_size, oracle.remaining)]]
@@ -528,6 +573,7 @@ def surrogate_search(
         predictions=np.concatenate(preds) if preds else None,
         stopped=stopped,
         granularity="layer" if per_layer else "network",
+        fidelity=learner.summary() if learner is not None else None,
     )
 
 

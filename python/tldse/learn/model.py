@@ -3,7 +3,11 @@
 ``MultiTaskNet``: a shared trunk (Linear + activation blocks) and one head per
 target (Linear + activation, then Linear to one output), plus one learnable
 log-variance per target for uncertainty weighting (Kendall, Gal and Cipolla, CVPR
-2018). A single-task MLP is the same network with one target.
+2018). A single-task MLP is the same network with one target. With
+``zero_output`` each head's last Linear starts at zero, so an untrained network
+predicts the target mean: for targets that are log-ratios to a reference
+estimate (:mod:`tldse.learn.fidelity`, with uncentred targets) it starts from
+"the reference is right".
 
 ``Surrogate`` holds the network with its input normalisation, target
 normalisation, feature names, target names and metadata. ``save(folder)`` writes
@@ -67,6 +71,7 @@ class Architecture:
     hidden: tuple[int, ...] = (256, 256, 256)
     head_hidden: tuple[int, ...] = (64,)
     activation: str = "silu"
+    zero_output: bool = False
 
     def __post_init__(self) -> None:
         if self.n_inputs < 1:
@@ -147,12 +152,19 @@ class Architecture:
             raise SurrogateError(
                 f"architecture.activation: expected a name, got {_short(activation)}"
             )
+        zero_output = d.get("zero_output", False)
+        if not isinstance(zero_output, bool):
+            raise SurrogateError(
+                f"architecture.zero_output: expected true or false, got "
+                f"{_short(zero_output)}"
+            )
         return cls(
             n_inputs=_int(d.get("n_inputs"), "architecture.n_inputs"),
             targets=tuple(targets),
             hidden=sizes("hidden"),
             head_hidden=sizes("head_hidden"),
             activation=activation,
+            zero_output=zero_output,
         )
 
 
@@ -188,7 +200,11 @@ class MultiTaskNet(nn.Module):
             for h in arch.head_hidden:
                 layers += [nn.Linear(w, h), act()]
                 w = h
-            layers.append(nn.Linear(w, 1))
+            out = nn.Linear(w, 1)
+            if arch.zero_output:
+                nn.init.zeros_(out.weight)
+                nn.init.zeros_(out.bias)
+            layers.append(out)
             heads[t] = nn.Sequential(*layers)
         self.heads = nn.ModuleDict(heads)
         # log(sigma^2) per target, for uncertainty weighting
@@ -234,11 +250,16 @@ class Normalizer:
         x: npt.NDArray[np.float32],
         y: npt.NDArray[np.float32],
         min_x_std: float = X_STD_FLOOR,
+        *,
+        center_targets: bool = True,
     ) -> Normalizer:
         """Column means and stds; input stds are at least ``min_x_std`` so that
         a feature (nearly) constant in the training data, such as a one-hot
         column never seen or ``log2_groups`` on networks without grouped
-        convolutions, does not blow up when a new task varies it."""
+        convolutions, does not blow up when a new task varies it. With
+        ``center_targets=False`` the target mean is 0 and the scale the root mean
+        square (a zero output then means a zero target: a log-ratio model
+        starts from its reference)."""
 
         def stats(a: npt.NDArray[np.float32], floor: float) -> tuple[Any, Any]:
             mean = a.mean(axis=0, dtype=np.float64)
@@ -248,6 +269,10 @@ class Normalizer:
 
         xm, xs = stats(x, min_x_std)
         ym, ys = stats(y, 0.0)
+        if not center_targets:
+            rms = np.sqrt(np.mean(np.square(y, dtype=np.float64), axis=0))
+            ym = np.zeros_like(ym)
+            ys = np.where(rms < 1e-6, 1.0, rms).astype(np.float32)
         return cls(xm, xs, ym, ys)
 
     def to_dict(self) -> dict[str, list[float]]:
@@ -349,6 +374,7 @@ class Surrogate:
         head_hidden: Sequence[int] = (64,),
         activation: str = "silu",
         seed: int = 0,
+        zero_output: bool = False,
     ) -> Surrogate:
         """A fresh network (weights drawn with ``torch.manual_seed(seed)``)."""
         unknown = [t for t in targets if t not in TARGETS]
@@ -362,6 +388,7 @@ class Surrogate:
             tuple(hidden),
             tuple(head_hidden),
             activation,
+            zero_output,
         )
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)

@@ -86,6 +86,13 @@ class TrainConfig:
     threads: int | None = DEFAULT_THREADS
     max_seconds: float | None = None
     progress: bool = False
+    #: L2-SP: weight of ``sum (w - w_start)^2`` over the trained trunk parameters
+    #: (the weights at the start of :func:`fit`: the pretrained ones when
+    #: fine-tuning; Li, Grandvalet and Davoine, ICML 2018); heads are free
+    l2sp: float = 0.0
+    #: standardise targets with their mean (False: mean 0, scale the RMS; for
+    #: log-ratio targets whose zero means "the reference is right")
+    center_targets: bool = True
 
     def check(self, n_targets: int) -> None:
         def bad(name: str, why: str) -> SurrogateError:
@@ -111,6 +118,8 @@ class TrainConfig:
             raise bad("threads", "expected >= 0 (0: torch's default)")
         if not 0 <= self.val_fraction < 1:
             raise bad("val_fraction", "expected in [0, 1)")
+        if not (self.l2sp >= 0 and math.isfinite(self.l2sp)):
+            raise bad("l2sp", "expected >= 0")
         if self.weights is not None and (
             len(self.weights) != n_targets or any(w < 0 for w in self.weights)
         ):
@@ -210,7 +219,7 @@ def fit(
         xt, yt = xa[tr], ya[tr]
         xv, yv = (xa[va], ya[va]) if len(va) else (xt, yt)
     if surrogate.normalizer is None:
-        surrogate.normalizer = Normalizer.fit(xt, yt)
+        surrogate.normalizer = Normalizer.fit(xt, yt, center_targets=cfg.center_targets)
     norm = surrogate.normalizer
 
     device = resolve_device(cfg.device)
@@ -259,6 +268,8 @@ def _train(
     )
     if not plist:
         raise SurrogateError("nothing to train: every parameter is frozen")
+    trunk_ids = {id(p) for p in net.trunk.parameters()}
+    anchored = [(p, p.detach().clone()) for p in plist if id(p) in trunk_ids]
     opt = torch.optim.AdamW(plist, lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched: Any = None
     if cfg.schedule == "cosine":
@@ -304,6 +315,10 @@ def _train(
                     loss = (0.5 * torch.exp(-s) * per_target + 0.5 * s).sum()
                 else:
                     loss = (w * per_target).sum()
+                if cfg.l2sp and anchored:
+                    loss = loss + cfg.l2sp * sum(
+                        ((p - p0) ** 2).sum() for p, p0 in anchored
+                    )
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -225,3 +225,414 @@ def with_layer_counts(ds: Dataset) -> Dataset:
         per = ds.frame.groupby("workload")["layer_index"].nunique()
         ds.manifest = {**ds.manifest, "_layers_per_workload": per.to_dict()}
     return ds
+
+
+# ---------------------------------------------------------------- baselines
+
+
+def scratch_models(
+    feature_names: Sequence[str],
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    targets: Sequence[str],
+    config: TrainConfig,
+    *,
+    seed: int = 0,
+    hidden: Sequence[int] = (256, 256, 256),
+    head_hidden: Sequence[int] = (64,),
+) -> tuple[tuple[Surrogate, TrainResult], list[tuple[Surrogate, TrainResult]]]:
+    """The two from-scratch baselines on the same rows: the multi-task model
+    (all ``targets``, uncertainty weighting as ``config`` says) and one
+    single-task MLP per target (the paper's baseline), each trained with
+    ``config``. ``y`` holds the transformed targets (:data:`TARGETS`)."""
+    ya = np.asarray(y, dtype=np.float32).reshape(len(np.asarray(x)), -1)
+
+    def create(tg: Sequence[str]) -> Surrogate:
+        return Surrogate.create(
+            feature_names, tg, hidden=hidden, head_hidden=head_hidden, seed=seed
+        )
+
+    mt = create(targets)
+    mt_result = fit(mt, x, ya, config)
+    singles = []
+    for j, t in enumerate(targets):
+        st = create((t,))
+        singles.append((st, fit(st, x, ya[:, [j]], replace(config, weighting="fixed"))))
+    return (mt, mt_result), singles
+
+
+# ---------------------------------------------------------------- multi-fidelity
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One way to adapt a fidelity model to a target (see :func:`candidates`).
+
+    ``kind``: ``reference`` (the reference estimate alone), ``reference-const``
+    (the reference times the median ratio of the samples), ``zero-shot`` (the
+    pretrained model as it is), ``offset`` (the pretrained model plus the median
+    residual), ``finetune`` (the pretrained members fine-tuned: ``strategy``
+    head, last-k or full, ``l2sp`` toward the pretrained weights), ``ridge`` (a
+    ridge regression of the log-ratio to ``reference`` on the model features)
+    or ``correction`` (a small network, zero-initialised output, trained from
+    scratch on the log-ratio to ``reference``)."""
+
+    name: str
+    kind: str
+    reference: str = "prior"
+    strategy: str = "full"
+    l2sp: float = 0.0
+    lr: float = 3e-4
+    epochs: int = 100
+    alpha: float = 10.0
+    #: training loss in log units: ``mse``, or ``l1`` (the median: what the
+    #: evaluators' heavy-tailed ratios need)
+    loss: str = "mse"
+
+
+#: Fine-tuning candidates (name, strategy, learning rate, L2-SP weight).
+FINETUNE_CANDIDATES: tuple[tuple[str, str, float, float], ...] = (
+    ("head", "head", 1e-3, 0.0),
+    ("last1", "last-k", 3e-4, 1e-3),
+    ("full-l2sp", "full", 3e-4, 1e-3),
+    ("full-l2sp-strong", "full", 3e-4, 1e-2),
+    ("full", "full", 3e-4, 0.0),
+)
+
+
+def candidates(
+    pretrained: bool = True, references: Sequence[str] = ()
+) -> list[Candidate]:
+    """The candidates of :func:`transfer`: with a pretrained model, ``prior``
+    (its reference alone), ``zero-shot``, ``offset`` and the fine-tuning ones;
+    for each extra reference (an evaluator's: ``analytical``,
+    ``analytical_compute``, ``systolic``) the reference alone, the reference
+    times a constant, a ridge regression and a correction network on it."""
+    out: list[Candidate] = []
+    if pretrained:
+        out += [
+            Candidate("prior", "reference", "prior"),
+            Candidate("zero-shot", "zero-shot"),
+            Candidate("offset", "offset"),
+        ]
+        out += [
+            Candidate(name, "finetune", strategy=st, lr=lr, l2sp=l2)
+            for name, st, lr, l2 in FINETUNE_CANDIDATES
+        ]
+    for ref in references:
+        out += [
+            Candidate(ref, "reference", ref),
+            Candidate(f"{ref} x const", "reference-const", ref),
+            Candidate(f"ridge/{ref}", "ridge", ref),
+            Candidate(
+                f"correction/{ref}", "correction", ref, lr=2e-3, epochs=300, loss="l1"
+            ),
+        ]
+    return out
+
+
+@dataclass
+class TransferResult:
+    """What :func:`transfer` chose: the fitted ``model``, the ``chosen``
+    candidate's name, every candidate's cross-validation error (``cv``: mean
+    MAPE over targets and folds, %), and the seconds (wall, CPU) spent."""
+
+    model: Any  # FidelityModel
+    chosen: str
+    cv: dict[str, float]
+    seconds: float
+    cpu_seconds: float
+    fit_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _member_targets(member: Surrogate, targets: Sequence[str]) -> Surrogate:
+    """A copy of a pretrained member that keeps only ``targets``' heads."""
+    import torch
+
+    from tldse.learn.model import MultiTaskNet, Normalizer
+
+    if tuple(member.targets) == tuple(targets):
+        return member.copy()
+    idx = [member.targets.index(t) for t in targets]
+    arch = replace(member.arch, targets=tuple(targets))
+    net = MultiTaskNet(arch)
+    state = {
+        k: v
+        for k, v in member.net.state_dict().items()
+        if k.startswith("trunk.") or any(k.startswith(f"heads.{t}.") for t in targets)
+    }
+    state["log_vars"] = member.net.log_vars.detach()[idx].clone()
+    net.load_state_dict(state)
+    norm = member.normalizer
+    assert norm is not None
+    sub = Normalizer(norm.x_mean, norm.x_std, norm.y_mean[idx], norm.y_std[idx])
+    with torch.no_grad():
+        net.eval()
+    return Surrogate(net, member.feature_names, sub, dict(member.metadata))
+
+
+def _finetune_config(c: Candidate, n: int, seed: int) -> TrainConfig:
+    return TrainConfig(
+        epochs=c.epochs,
+        batch_size=max(n, 1),
+        lr=c.lr,
+        weight_decay=0.0,
+        schedule="cosine",
+        patience=c.epochs,
+        val_fraction=0.0,
+        weighting="fixed",
+        seed=seed,
+        l2sp=c.l2sp,
+        loss=c.loss,
+    )
+
+
+def fit_candidate(
+    c: Candidate,
+    pretrained: Any,
+    pairs: Any,
+    truth: Mapping[str, npt.ArrayLike],
+    targets: Sequence[str],
+    *,
+    features: Any = None,
+    members: int | None = None,
+    seed: int = 0,
+) -> Any:
+    """A :class:`~tldse.learn.fidelity.FidelityModel` of candidate ``c`` fitted
+    to the samples ``pairs`` (a :class:`~tldse.learn.fidelity.Pairs`) with
+    measured ``truth`` per target. ``features``: the feature set of the
+    ridge / correction candidates (default the pretrained model's); ``members``:
+    how many pretrained members to fine-tune (default all)."""
+    from tldse.learn.fidelity import (
+        FeatureSet,
+        FidelityModel,
+        LinearMember,
+        log_ratio_targets,
+        reference_values,
+    )
+
+    tg = tuple(targets)
+    if c.kind in ("reference", "reference-const"):
+        fs = features or (pretrained.features if pretrained else FeatureSet(("pair",)))
+        model = FidelityModel(fs, c.reference, tg)
+        if c.kind == "reference-const":
+            y = log_ratio_targets(truth, reference_values(pairs, c.reference), tg)
+            model.offset = {t: float(np.median(y[:, j])) for j, t in enumerate(tg)}
+        return model
+    if c.kind in ("ridge", "correction"):
+        fs = features or pretrained.features
+        x = fs.compute(pairs)
+        y = log_ratio_targets(truth, reference_values(pairs, c.reference), tg)
+        if c.kind == "ridge":
+            lin = LinearMember.fit(fs.names, tg, x, y, c.alpha)
+            return FidelityModel(fs, c.reference, tg, [lin])
+        ms = []
+        for i in range(members or 1):
+            m = Surrogate.create(
+                fs.names,
+                tg,
+                hidden=(64, 64),
+                head_hidden=(),
+                seed=seed + i,
+                zero_output=True,
+            )
+            cfg = replace(
+                _finetune_config(c, len(x), seed + i),
+                weight_decay=1e-4,
+                center_targets=False,
+            )
+            fit(m, x, y, cfg)
+            ms.append(m)
+        return FidelityModel(fs, c.reference, tg, ms)
+    if pretrained is None:
+        raise SurrogateError(f"candidate {c.name} needs a pretrained model")
+    base = pretrained.members[: members or len(pretrained.members)]
+    subset = [_member_targets(m, tg) for m in base]
+    model = FidelityModel(pretrained.features, pretrained.reference, tg, subset)
+    if c.kind == "zero-shot":
+        return model
+    x = model.features.compute(pairs)
+    y = log_ratio_targets(truth, reference_values(pairs, model.reference), tg)
+    if c.kind == "offset":
+        mu, _ = model.log_ratio(x)
+        model.offset = {
+            t: float(np.median(y[:, j] - mu[:, j])) for j, t in enumerate(tg)
+        }
+        return model
+    if c.kind != "finetune":
+        raise SurrogateError(f"unknown candidate kind {c.kind!r}")
+    tuned = []
+    for i, m in enumerate(subset):
+        t_model, _ = fine_tune(
+            m, x, y, c.strategy, k=1, config=_finetune_config(c, len(x), seed + i)
+        )
+        tuned.append(t_model)
+    model.members = tuned
+    return model
+
+
+def _folds(n: int, k: int, groups: npt.NDArray[Any] | None, seed: int) -> list[Any]:
+    rng = np.random.default_rng(seed)
+    if groups is None:
+        order = rng.permutation(n)
+        return [order[i::k] for i in range(k)]
+    uniq = rng.permutation(np.unique(groups))
+    return [np.flatnonzero(np.isin(groups, uniq[i::k])) for i in range(k)]
+
+
+def _mape_log(y: npt.NDArray[Any], mu: npt.NDArray[Any]) -> float:
+    return float(np.mean(np.abs(np.exp(mu - y) - 1.0)) * 100)
+
+
+#: How much a candidate fits to the samples (fewer first): the order in which
+#: :func:`transfer` prefers candidates whose errors are statistically tied.
+COMPLEXITY: dict[str, int] = {
+    "reference": 0,
+    "reference-const": 1,
+    "zero-shot": 2,
+    "offset": 3,
+    "ridge": 4,
+    "finetune": 5,
+    "correction": 6,
+}
+
+
+def _one_standard_error(
+    cs: Sequence[Candidate],
+    oof: Mapping[str, tuple[npt.NDArray[Any], npt.NDArray[Any]]],
+    split: Sequence[npt.NDArray[Any]],
+) -> Candidate:
+    """The simplest candidate whose cross-validation error is within one
+    standard error (over folds) of the lowest (Breiman et al.'s one-standard-
+    error rule): with tens of samples and heavy-tailed ratios, a candidate that
+    fits more wins the folds by chance more often than it generalises."""
+    per_fold = {
+        c.name: np.array([
+            _mape_log(oof[c.name][0][va], np.zeros(1)) for va in split if len(va)
+        ])
+        for c in cs
+    }  # fmt: skip
+    best = min(cs, key=lambda c: (per_fold[c.name].mean(), cs.index(c)))
+    errs = per_fold[best.name]
+    bound = errs.mean() + errs.std(ddof=1) / np.sqrt(len(errs)) if len(errs) > 1 else 0
+    tied = [c for c in cs if per_fold[c.name].mean() <= max(bound, errs.mean())]
+    return min(tied, key=lambda c: (COMPLEXITY.get(c.kind, 9), cs.index(c)))
+
+
+def transfer(
+    pretrained: Any,
+    pairs: Any,
+    truth: Mapping[str, npt.ArrayLike],
+    targets: Sequence[str] = ("latency", "energy"),
+    *,
+    cands: Sequence[Candidate] | None = None,
+    features: Any = None,
+    folds: int = 5,
+    groups: npt.ArrayLike | None = None,
+    members: int | None = None,
+    seed: int = 0,
+) -> TransferResult:
+    """Adapts a fidelity model to a target from a few samples (``pairs`` with
+    their measured ``truth``): every candidate (default :func:`candidates`) is
+    scored by ``folds``-fold cross-validation on the samples (folds by
+    ``groups``, e.g. the design, when given; candidates that fit nothing on the
+    samples are scored on all of them); the simplest candidate within one
+    standard error of the best (:data:`COMPLEXITY`) is fitted on all the samples
+    with all members, and its spread is calibrated on its out-of-fold
+    residuals (``sigma_scale``; ``sigma_floor`` for a model without members).
+    Pretrained members are fine-tuned one member per fold during the search
+    (the cost of selection), all members for the final fit."""
+    import time as _time
+
+    from tldse.learn.fidelity import log_ratio_targets, reference_values
+
+    t0, c0 = _time.perf_counter(), _time.process_time()
+    tg = tuple(targets)
+    cs = list(cands) if cands is not None else candidates(pretrained is not None)
+    if not cs:
+        raise SurrogateError("transfer: no candidates")
+    n = len(pairs)
+    if n < 2:
+        raise SurrogateError(f"transfer: need at least 2 samples, got {n}")
+    tr = {t: np.asarray(truth[t], dtype=np.float64) for t in tg}
+    g = None if groups is None else np.asarray(groups)
+    if g is not None and len(np.unique(g)) < min(folds, n):
+        g = None
+    split = _folds(n, min(folds, n), g, seed)
+    cv: dict[str, float] = {}
+    oof: dict[str, tuple[npt.NDArray[Any], npt.NDArray[Any]]] = {}
+    fit_s: dict[str, float] = {}
+    for c in cs:
+        tc = _time.perf_counter()
+        y = log_ratio_targets(
+            tr,
+            reference_values(
+                pairs,
+                c.reference
+                if c.kind in ("reference", "reference-const", "ridge", "correction")
+                else pretrained.reference,
+            ),
+            tg,
+        )
+        mu = np.zeros_like(y, dtype=np.float64)
+        sd = np.zeros_like(y, dtype=np.float64)
+        if c.kind in ("reference", "zero-shot"):
+            m = fit_candidate(
+                c,
+                pretrained,
+                pairs,
+                tr,
+                tg,
+                features=features,
+                members=members,
+                seed=seed,
+            )
+            x = m.features.compute(pairs) if m.members else np.empty((n, 0))
+            mu, sd = m.log_ratio(x)
+        else:
+            for va in split:
+                tr_idx = np.setdiff1d(np.arange(n), va)
+                sub = pairs.take(tr_idx)
+                m = fit_candidate(
+                    c,
+                    pretrained,
+                    sub,
+                    {t: v[tr_idx] for t, v in tr.items()},
+                    tg,
+                    features=features,
+                    members=1,
+                    seed=seed,
+                )
+                pv = pairs.take(va)
+                x = m.features.compute(pv) if m.members else np.empty((len(va), 0))
+                mu[va], sd[va] = m.log_ratio(x)
+        cv[c.name] = _mape_log(y, mu)
+        oof[c.name] = (y - mu, sd)
+        fit_s[c.name] = _time.perf_counter() - tc
+    best = _one_standard_error(cs, oof, split)
+    model = fit_candidate(
+        best, pretrained, pairs, tr, tg, features=features, members=members, seed=seed
+    )
+    res, sd = oof[best.name]
+    for j, t in enumerate(tg):
+        rms = float(np.sqrt(np.mean(res[:, j] ** 2)))
+        spread = float(np.sqrt(np.mean(sd[:, j] ** 2)))
+        if model.members and len(model.members) > 1 and spread > 1e-9:
+            model.sigma_scale[t] = rms / spread
+        model.sigma_floor[t] = (
+            rms if not model.members or len(model.members) < 2 else 0.0
+        )
+    model.metadata["transfer"] = {
+        "chosen": best.name,
+        "cv_mape": cv,
+        "samples": n,
+        "folds": len(split),
+    }
+    return TransferResult(
+        model,
+        best.name,
+        cv,
+        _time.perf_counter() - t0,
+        _time.process_time() - c0,
+        fit_s,
+    )

@@ -1,0 +1,281 @@
+"""Multi-fidelity models (tldse.learn.fidelity, pretrain, transfer): features,
+references, the zero-initialised log-ratio model, L2-SP, saving, the pretrained
+cache and the choice among transfer candidates. Tiny, seeded, CPU."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+import tldse
+from tldse.learn.fidelity import (
+    EVALUATOR_GROUPS,
+    FeatureSet,
+    FidelityError,
+    FidelityModel,
+    LinearMember,
+    Pairs,
+    log_ratio_targets,
+    reference_values,
+)
+from tldse.learn.model import Surrogate
+from tldse.learn.train import TrainConfig, fit
+from tldse.learn.transfer import Candidate, candidates, fit_candidate, transfer
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def grid() -> Pairs:
+    sp = tldse.DesignSpace.load("tiny")
+    cfg = sp.configs(np.arange(0, len(sp), 11))
+    lay = tldse.workloads.get("resnet18").table().astype(np.float64)
+    lay[:, -1] = 1
+    p = Pairs.grid(cfg, lay, threads=1)
+    return p.take(np.flatnonzero(p.analytical["status"] == 0))
+
+
+def test_pairs_analytical_matches_evaluate(grid: Pairs):
+    # the grid path and the aligned-rows path (one grid per distinct design)
+    # both equal tldse.evaluate's per-pair numbers
+    aligned = Pairs(grid.configs[::7], grid.layers[::7], threads=1)
+    for key in ("latency_cycles", "energy_pj", "dram_cycles", "row_tiles"):
+        np.testing.assert_array_equal(
+            aligned.analytical[key], grid.analytical[key][::7]
+        )
+    cfg, lay = grid.configs[:1], grid.layers[:3]
+    ev = tldse.evaluate(
+        cfg,
+        [
+            tldse.workloads.Layer(
+                "x", ("conv", "dwconv", "gemm")[int(r[0])], *[int(v) for v in r[1:]]
+            )
+            for r in lay
+        ],
+        threads=1,
+    )
+    np.testing.assert_array_equal(
+        grid.analytical["latency_cycles"][:3], ev["latency_cycles"][0]
+    )
+
+
+def test_feature_groups_names_and_values(grid: Pairs):
+    fs = FeatureSet(EVALUATOR_GROUPS)
+    x = fs.compute(grid)
+    assert x.shape == (len(grid), len(fs.names)) and len(set(fs.names)) == len(fs.names)
+    assert np.isfinite(x).all()
+    names = list(fs.names)
+    # log2(1 + latency) of the analytical model, column by name
+    col = x[:, names.index("a_log2p1_latency_cycles")]
+    np.testing.assert_allclose(
+        col, np.log2(1 + grid.analytical["latency_cycles"]), rtol=1e-6
+    )
+    with pytest.raises(FidelityError, match="feature groups"):
+        FeatureSet(("pair", "nope"))
+
+
+def _zero_output_model(
+    grid: Pairs, width: int
+) -> tuple[FeatureSet, Surrogate, Any, Any]:
+    """A zero-initialised model of log(tldse / prior) and its rows."""
+    fs = FeatureSet(("pair", "prior"))
+    m = Surrogate.create(
+        fs.names,
+        ("latency", "energy"),
+        hidden=(width,),
+        head_hidden=(),
+        zero_output=True,
+    )
+    x = fs.compute(grid)
+    y = log_ratio_targets(
+        {
+            "latency": grid.analytical["latency_cycles"],
+            "energy": grid.analytical["energy_pj"],
+        },
+        reference_values(grid, "prior"),
+        ("latency", "energy"),
+    )
+    return fs, m, x, y
+
+
+def test_zero_output_model_is_its_reference(grid: Pairs):
+    fs, m, x, y = _zero_output_model(grid, 16)
+    # uncentred targets: a zero output is a zero log-ratio, whatever y's mean
+    fit(
+        m,
+        x,
+        y,
+        TrainConfig(epochs=1, lr=1e-12, center_targets=False, weighting="fixed"),
+    )
+    model = FidelityModel(fs, "prior", ("latency", "energy"), [m])
+    pred = model.predict(grid)
+    np.testing.assert_allclose(
+        pred.values["latency"], grid.prior["latency_cycles"], rtol=1e-5
+    )
+
+
+def test_l2sp_keeps_the_trunk_at_its_start(grid: Pairs):
+    fs = FeatureSet(("pair",))
+    x = fs.compute(grid)
+    y = np.log(grid.analytical["latency_cycles"])[:, None]
+    moved = []
+    for l2sp in (0.0, 1e6):
+        m = Surrogate.create(fs.names, ("latency",), hidden=(16, 16), seed=1)
+        fit(m, x[:50], y[:50], TrainConfig(epochs=2, lr=1e-2, weighting="fixed"))
+        before = [p.detach().clone() for p in m.net.trunk.parameters()]
+        fit(
+            m,
+            x[:50],
+            y[:50],
+            TrainConfig(epochs=20, lr=1e-2, l2sp=l2sp, weighting="fixed"),
+        )
+        after = list(m.net.trunk.parameters())
+        moved.append(
+            sum(
+                float((a.detach() - b).abs().max())
+                for a, b in zip(after, before, strict=True)
+            )
+        )
+    assert moved[1] < 0.05 * moved[0]
+
+
+def test_linear_member_recovers_a_linear_law():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 4))
+    y = (x @ np.array([1.0, -2.0, 0.5, 0.0]) + 3.0)[:, None]
+    m = LinearMember.fit(["a", "b", "c", "d"], ("latency",), x, y, alpha=1e-9)
+    np.testing.assert_allclose(m.predict(x), y, atol=1e-8)
+
+
+def test_save_and_load_give_the_same_predictions(grid: Pairs, tmp_path):
+    fs = FeatureSet(("pair", "prior"))
+    x = fs.compute(grid)
+    y = log_ratio_targets(
+        {"latency": grid.analytical["latency_cycles"]},
+        reference_values(grid, "prior"),
+        ("latency",),
+    )
+    m = Surrogate.create(
+        fs.names, ("latency",), hidden=(8,), head_hidden=(), zero_output=True
+    )
+    fit(m, x, y, TrainConfig(epochs=3, center_targets=False, weighting="fixed"))
+    lin = LinearMember.fit(fs.names, ("latency",), x, y, alpha=1.0)
+    model = FidelityModel(
+        fs,
+        "prior",
+        ("latency",),
+        [m, lin],
+        offset={"latency": 0.1},
+        sigma_scale={"latency": 2.0},
+    )
+    model.save(tmp_path / "f")
+    back = FidelityModel.load(tmp_path / "f")
+    a, b = model.predict(grid), back.predict(grid)
+    np.testing.assert_allclose(a.values["latency"], b.values["latency"], rtol=1e-6)
+    np.testing.assert_allclose(a.sigma["latency"], b.sigma["latency"], rtol=1e-6)
+    with pytest.raises(FidelityError, match="not a saved fidelity model"):
+        FidelityModel.load(tmp_path)
+
+
+def test_transfer_picks_the_reference_times_a_constant(grid: Pairs):
+    # an "evaluator" that is exactly the analytical model x 1.3: the candidate
+    # "analytical x const" is exact, and cross-validation must pick it
+    truth = {"latency": 1.3 * grid.analytical["latency_cycles"]}
+    idx = np.random.default_rng(0).choice(len(grid), 40, replace=False)
+    cands = [
+        c
+        for c in candidates(False, ("analytical", "systolic"))
+        if not c.name.startswith("correction")
+    ]
+    res = transfer(
+        None,
+        grid.take(idx),
+        {"latency": truth["latency"][idx]},
+        ("latency",),
+        cands=cands,
+        features=FeatureSet(("pair", "prior")),
+    )
+    assert res.chosen == "analytical x const"
+    pred = res.model.predict(grid)
+    np.testing.assert_allclose(pred.values["latency"], truth["latency"], rtol=1e-6)
+    assert res.cv["analytical"] == pytest.approx(100 * (1 - 1 / 1.3), rel=1e-6)
+
+
+def test_head_subset_keeps_the_pretrained_latency_head(grid: Pairs):
+    fs, m, x, y = _zero_output_model(grid, 8)
+    fit(m, x, y, TrainConfig(epochs=3, center_targets=False, weighting="fixed"))
+    pre = FidelityModel(fs, "prior", ("latency", "energy"), [m])
+    zs = fit_candidate(
+        Candidate("zero-shot", "zero-shot"),
+        pre,
+        grid,
+        {"latency": grid.analytical["latency_cycles"]},
+        ("latency",),
+    )
+    assert zs.targets == ("latency",)
+    np.testing.assert_allclose(
+        zs.predict(grid).values["latency"],
+        pre.predict(grid).values["latency"],
+        rtol=1e-6,
+    )
+
+
+def test_pretrain_cache_builds_once_and_keys_on_features(tmp_path, monkeypatch):
+    from tldse.learn import pretrain as pt
+
+    monkeypatch.setenv("TLDSE_CACHE_DIR", str(tmp_path))
+    said: list[str] = []
+    model = pt.pretrained_model("tiny", say=said.append)
+    assert any("building the pretrained model" in s for s in said)
+    meta = model.metadata["pretraining"]
+    assert meta["rows"] == pt.pretrain_config("tiny").rows
+    # it learned something: held-out error below the prior's
+    assert meta["validation_mape"]["energy"] < meta["prior_mape"]["energy"]
+
+    def boom(*_a: object, **_k: object) -> None:
+        raise AssertionError("rebuilt a cached model")
+
+    monkeypatch.setattr(pt, "pretrain", boom)
+    again = pt.pretrained_model("tiny", say=said.append)
+    assert len(again.members) == len(model.members)
+    other = pt.pretrain_config("tiny", groups=("pair", "prior"))
+    assert pt.cache_key(other) != pt.cache_key(pt.pretrain_config("tiny"))
+    with pytest.raises(FidelityError, match="size must be one of"):
+        pt.pretrain_config("huge")
+
+
+def test_transfer_prefers_the_simplest_of_tied_candidates(grid: Pairs):
+    # an "evaluator" that is exactly the analytical model: the reference alone
+    # and the reference x a constant (1.0) both have zero error; the one-
+    # standard-error rule picks the one that fits nothing
+    truth = grid.analytical["latency_cycles"]
+    idx = np.random.default_rng(1).choice(len(grid), 40, replace=False)
+    cands = [
+        c
+        for c in candidates(False, ("analytical", "systolic"))
+        if c.kind in ("reference", "reference-const")
+    ]
+    res = transfer(
+        None,
+        grid.take(idx),
+        {"latency": truth[idx]},
+        ("latency",),
+        cands=cands,
+        features=FeatureSet(("pair", "prior")),
+    )
+    assert res.cv["analytical"] == pytest.approx(0.0, abs=1e-9)
+    assert res.chosen == "analytical"
+
+
+def test_grid_estimates_match_aligned_rows(grid: Pairs):
+    # the grid path (per design x per layer, broadcast) and the aligned path
+    # give the same prior, closed forms and unrolled cycles
+    aligned = Pairs(grid.configs, grid.layers)
+    for group in ("prior", "systolic"):
+        a, b = getattr(grid, group), getattr(aligned, group)
+        for k in a:
+            np.testing.assert_allclose(a[k], b[k], rtol=1e-12, err_msg=k)
+    np.testing.assert_allclose(grid.unrolled, aligned.unrolled, rtol=1e-12)
