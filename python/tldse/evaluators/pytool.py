@@ -89,7 +89,7 @@ class PythonToolEvaluator(ProtocolEvaluator):
         return (
             f"{self.tool} is not usable with {self.python} ({why}). Install it in a "
             f"separate venv: {self.install}; then set {self.env_var}=<venv>/bin/python "
-            "(or pass --evaluator-python)"
+            "(or name that interpreter with the command's option)"
         )
 
     def version(self) -> str:

@@ -729,14 +729,15 @@ def run_experiment(
         why = ev.unavailable()
         if why:
             skipped[name] = why
-            note(f"{name}: skipped: {why}")
         else:
             evaluators[name] = ev
-    if not evaluators:
+    if not evaluators:  # the reasons once, in the error
         raise ExperimentError(
             "no evaluator is installed: "
             + "; ".join(f"{k}: {v}" for k, v in skipped.items())
         )
+    for name, why in skipped.items():
+        note(f"{name}: skipped: {why}")
     out_dir.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
     threads = torch.get_num_threads()
