@@ -279,3 +279,66 @@ def test_grid_estimates_match_aligned_rows(grid: Pairs):
         for k in a:
             np.testing.assert_allclose(a[k], b[k], rtol=1e-12, err_msg=k)
     np.testing.assert_allclose(grid.unrolled, aligned.unrolled, rtol=1e-12)
+
+
+def _two_member_pretrained(grid: Pairs) -> FidelityModel:
+    """A pretrained model of log(tldse / prior) with two members that differ
+    in their seed (so their spread is not zero)."""
+    members = []
+    for seed in (0, 1):
+        fs, _, x, y = _zero_output_model(grid, 8)
+        m = Surrogate.create(
+            fs.names,
+            ("latency", "energy"),
+            hidden=(8,),
+            head_hidden=(),
+            seed=seed,
+            zero_output=True,
+        )
+        fit(m, x, y, TrainConfig(epochs=3, center_targets=False, weighting="fixed"))
+        members.append(m)
+    return FidelityModel(fs, "prior", ("latency", "energy"), members)
+
+
+def test_transfer_calibrates_sigma_of_a_multi_member_model(grid: Pairs):
+    # an "evaluator" that is the pretrained model's own prediction times
+    # exp(noise), noise ~ N(0, 0.3): the offset candidate is right up to the
+    # noise, so its out-of-fold residuals have an RMS of about 0.3, and the
+    # calibrated sigma of the two-member model must be about that (it was the
+    # members' raw spread, ~100x smaller, when the folds fitted one member)
+    pre = _two_member_pretrained(grid)
+    noise = 0.3
+    rng = np.random.default_rng(3)
+    idx = rng.choice(len(grid), 60, replace=False)
+    sub = grid.take(idx)
+    clean = pre.predict(sub).values["latency"]
+    truth = {"latency": clean * np.exp(rng.normal(0.0, noise, len(idx)))}
+    res = transfer(
+        pre,
+        sub,
+        truth,
+        ("latency",),
+        cands=[Candidate("offset", "offset")],
+        members=2,
+    )
+    model = res.model
+    assert res.chosen == "offset" and len(model.members) == 2
+    # the out-of-fold residuals of "offset": the residual to the median of the
+    # other folds' log-ratios (5 folds as transfer draws them)
+    y = np.log(truth["latency"] / clean)
+    oof = np.empty_like(y)
+    for va in _folds_like_transfer(len(idx)):
+        rest = np.setdiff1d(np.arange(len(idx)), va)
+        oof[va] = y[va] - np.median(y[rest])
+    rms = float(np.sqrt(np.mean(oof**2)))
+    sigma = float(np.median(model.predict(sub).sigma["latency"]))
+    assert rms / 1.5 < sigma < rms * 1.5
+    assert noise / 1.5 < sigma < noise * 1.5
+    # on designs it was not calibrated on, too
+    assert rms / 1.5 < np.median(model.predict(grid).sigma["latency"]) < rms * 1.5
+    assert "latency" in model.sigma_scale and model.sigma_floor["latency"] == 0.0
+
+
+def _folds_like_transfer(n: int, k: int = 5, seed: int = 0) -> list[Any]:
+    order = np.random.default_rng(seed).permutation(n)
+    return [order[i::k] for i in range(k)]
