@@ -342,3 +342,44 @@ def test_transfer_calibrates_sigma_of_a_multi_member_model(grid: Pairs):
 def _folds_like_transfer(n: int, k: int = 5, seed: int = 0) -> list[Any]:
     order = np.random.default_rng(seed).permutation(n)
     return [order[i::k] for i in range(k)]
+
+
+def test_pretrain_cache_key_follows_the_models(monkeypatch):
+    # the key is a function of its inputs, and changes with the prior's
+    # formulas, the analytical model's outputs and the design spaces even when
+    # the version, the config and the feature columns stay the same
+    from tldse.learn import fidelity as fm
+    from tldse.learn import pretrain as pt
+
+    cfg = pt.pretrain_config("tiny")
+    key = pt.cache_key(cfg)
+    assert pt.cache_key(pt.pretrain_config("tiny")) == key
+    prior = fm.prior_estimates
+
+    def slower_prior(*a: Any, **k: Any) -> dict[str, Any]:
+        out = dict(prior(*a, **k))
+        out["latency_cycles"] = out["latency_cycles"] * 1.01
+        return out
+
+    monkeypatch.setattr(fm, "prior_estimates", slower_prior)
+    assert pt.cache_key(cfg) != key
+    monkeypatch.setattr(fm, "prior_estimates", prior)
+    assert pt.cache_key(cfg) == key
+    evaluate = fm.Pairs._evaluate
+
+    def costlier(self: Pairs) -> dict[str, Any]:
+        out = evaluate(self)
+        return {**out, "energy_pj": out["energy_pj"] * 1.01}
+
+    monkeypatch.setattr(fm.Pairs, "_evaluate", costlier)
+    assert pt.cache_key(cfg) != key
+    monkeypatch.undo()
+    space = pt.small_buffer_space()
+    params = {p.name: list(p.values) for p in space.params}
+    params["dram_bw_bytes_per_cycle"] = [1, 2, 4]
+    monkeypatch.setattr(
+        pt,
+        "small_buffer_space",
+        lambda: tldse.DesignSpace(params, base=space.base, name=space.name),
+    )
+    assert pt.cache_key(cfg) != key
