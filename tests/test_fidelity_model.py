@@ -270,10 +270,17 @@ def test_transfer_prefers_the_simplest_of_tied_candidates(grid: Pairs):
     assert res.chosen == "analytical"
 
 
-def test_grid_estimates_match_aligned_rows(grid: Pairs):
+def test_grid_estimates_match_aligned_rows():
     # the grid path (per design x per layer, broadcast) and the aligned path
-    # give the same prior, closed forms and unrolled cycles
+    # give the same prior, closed forms and unrolled cycles (a fresh grid: the
+    # module's fixture went through take(), which computes row by row)
+    sp = tldse.DesignSpace.load("tiny")
+    lay = tldse.workloads.get("resnet18").table().astype(np.float64)
+    lay[:, -1] = 1
+    grid = Pairs.grid(sp.configs(np.arange(0, len(sp), 11)), lay, threads=1)
+    assert grid.tables is not None
     aligned = Pairs(grid.configs, grid.layers)
+    assert aligned.tables is None
     for group in ("prior", "systolic"):
         a, b = getattr(grid, group), getattr(aligned, group)
         for k in a:
