@@ -4,6 +4,7 @@ cache and the choice among transfer candidates. Tiny, seeded, CPU."""
 
 from __future__ import annotations
 
+import shutil
 from typing import Any
 
 import numpy as np
@@ -390,3 +391,48 @@ def test_pretrain_cache_key_follows_the_models(monkeypatch):
         lambda: tldse.DesignSpace(params, base=space.base, name=space.name),
     )
     assert pt.cache_key(cfg) != key
+
+
+def test_pretrained_build_uses_a_concurrent_build_and_cleans_up(tmp_path, monkeypatch):
+    # a second build that finishes after the first one has renamed its model
+    # into place (the rename hits a non-empty folder) uses that model; no
+    # temporary folder is left behind, also when the build fails
+    from tldse.learn import pretrain as pt
+
+    monkeypatch.setenv("TLDSE_CACHE_DIR", str(tmp_path))
+    cfg = pt.pretrain_config("tiny")
+    path = pt.pretrained_path(cfg)
+
+    def model(who: str) -> FidelityModel:
+        m = FidelityModel(FeatureSet(("pair",)), "prior", ("latency",))
+        m.metadata["who"] = who
+        return m
+
+    def raced(*_a: object, **_k: object) -> FidelityModel:
+        model("first").save(path)  # the other process wins meanwhile
+        return model("second")
+
+    monkeypatch.setattr(pt, "pretrain", raced)
+    got = pt.pretrained_model(cfg)
+    assert got.metadata["who"] == "first"
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+
+    def broken(*_a: object, **_k: object) -> FidelityModel:
+        path.mkdir()
+        (path / "fidelity.json").write_text("{")  # the winner is unusable
+        return model("third")
+
+    monkeypatch.setattr(pt, "pretrain", broken)
+    shutil.rmtree(path)
+    with pytest.raises(FidelityError, match="cannot move the built model"):
+        pt.pretrained_model(cfg)
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+
+    def interrupted(*_a: object, **_k: object) -> FidelityModel:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(FidelityModel, "save", lambda *_a: interrupted())
+    monkeypatch.setattr(pt, "pretrain", lambda *_a, **_k: model("fourth"))
+    with pytest.raises(KeyboardInterrupt):
+        pt.pretrained_model(cfg, rebuild=True)
+    assert not list(path.parent.glob("*.tmp*"))

@@ -427,11 +427,16 @@ def pretrained_model(
     say: Callable[[str], None] | None = None,
 ) -> FidelityModel:
     """The pretrained model of ``size`` from the cache, built (and said so
-    through ``say``) when it is not there or ``rebuild``."""
+    through ``say``) when it is not there or ``rebuild``. The build is written
+    to a temporary folder (removed whatever happens) and renamed into place;
+    when a concurrent build got there first, its model is used."""
+    import shutil
+
     from tldse._util.io import write_atomic
 
     cfg = size if isinstance(size, PretrainConfig) else pretrain_config(size)
     path = pretrained_path(cfg)
+    replace_old = rebuild or path.exists()
     if not rebuild and (path / "fidelity.json").is_file():
         try:
             return FidelityModel.load(path)
@@ -445,12 +450,21 @@ def pretrained_model(
         )
     model = pretrain(cfg, progress=progress, say=say)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    model.save(tmp)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        import shutil
-
-        shutil.rmtree(path)
-    tmp.rename(path)
-    write_atomic(path / "KEY", cache_key(cfg) + "\n")
+    try:
+        model.save(tmp)
+        write_atomic(tmp / "KEY", path.name + "\n")
+        if replace_old:
+            shutil.rmtree(path, ignore_errors=True)
+        try:
+            tmp.rename(path)
+        except OSError as exc:
+            # another process built the same model meanwhile: use its copy
+            try:
+                return FidelityModel.load(path)
+            except FidelityError:
+                raise FidelityError(
+                    f"{path}: cannot move the built model into place ({exc})"
+                ) from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return model
