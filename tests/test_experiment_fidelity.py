@@ -100,6 +100,13 @@ def test_bad_arguments_name_the_option(
     assert rc == 2 and "--evaluators: unknown timeloop" in err
     rc, _, err = _run(capsys, "experiment", "fidelity", "--out", out, "--jobs", "0")
     assert rc == 2 and "--jobs must be >= 1, got 0" in err
+    # checked before any evaluator is looked for or run
+    for bad in ("1", "-1", "25,1"):
+        rc, _, err = _run(capsys, "experiment", "fidelity", "--out", out, f"--ns={bad}")
+        assert rc == 2 and f"--ns: each sample count must be >= 2, got {bad}" in err
+    rc, _, err = _run(capsys, "experiment", "fidelity", "--out", out, "--seeds=0,-2")
+    assert rc == 2 and "--seeds: each seed must be >= 0, got 0,-2" in err
+    assert not Path(out).exists()
 
 
 def test_pretrain_where_prints_the_cache_folder(
@@ -122,6 +129,34 @@ def test_pretrain_builds_once_then_uses_the_cache(
     assert stdout.startswith("built pretrained model (tiny: 3,000 rows, 2 members")
     rc, stdout, err = _run(capsys, "pretrain", "--size", "tiny", "--quiet")
     assert rc == 0 and err == "" and stdout.startswith("cached pretrained model")
+
+
+def test_pretrain_says_when_the_cached_model_was_unusable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from tldse.learn import pretrain as pt
+    from tldse.learn.fidelity import FeatureSet, FidelityModel
+
+    monkeypatch.setenv("TLDSE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(
+        pt,
+        "pretrain",
+        lambda *_a, **_k: FidelityModel(FeatureSet(("pair",)), "prior", ("latency",)),
+    )
+    path = pt.pretrained_path(pt.pretrain_config("tiny"))
+    FidelityModel(FeatureSet(("pair",)), "prior", ("latency",)).save(path)
+    meta = json.loads((path / "fidelity.json").read_text())
+    del meta["feature_groups"]  # a damaged cache: a key is missing
+    (path / "fidelity.json").write_text(json.dumps(meta))
+    rc, stdout, _ = _run(capsys, "pretrain", "--size", "tiny", "--quiet")
+    assert rc == 0 and stdout.startswith(
+        f"rebuilt (the cached one was unusable: {path / 'fidelity.json'}: damaged "
+        "(no 'feature_groups'"
+    )
+    rc, stdout, _ = _run(capsys, "pretrain", "--size", "tiny", "--quiet")
+    assert rc == 0 and stdout.startswith("cached pretrained model (tiny")
 
 
 def _rows_like(scale_lat: float, scale_en: float) -> fx.PeerRows:

@@ -4,6 +4,7 @@ cache and the choice among transfer candidates. Tiny, seeded, CPU."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from typing import Any
 
@@ -179,6 +180,14 @@ def test_save_and_load_give_the_same_predictions(grid: Pairs, tmp_path):
     np.testing.assert_allclose(a.sigma["latency"], b.sigma["latency"], rtol=1e-6)
     with pytest.raises(FidelityError, match="not a saved fidelity model"):
         FidelityModel.load(tmp_path)
+    # a damaged file names itself and what is missing, never a KeyError
+    meta = (tmp_path / "f" / "fidelity.json").read_text()
+    for key in ("feature_groups", "reference", "targets", "members"):
+        d = json.loads(meta)
+        del d[key]
+        (tmp_path / "f" / "fidelity.json").write_text(json.dumps(d))
+        with pytest.raises(FidelityError, match=f"fidelity.json: damaged .no '{key}'"):
+            FidelityModel.load(tmp_path / "f")
 
 
 def test_transfer_picks_the_reference_times_a_constant(grid: Pairs):
