@@ -9,6 +9,7 @@ import json
 import os
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -180,13 +181,28 @@ def _rows_like(scale_lat: float, scale_en: float) -> fx.PeerRows:
 
 @pytest.mark.slow
 def test_accuracy_part_recovers_a_known_correction() -> None:
+    import tldse.learn.transfer as lt
     from tldse.learn.pretrain import pretrained_model
 
     rows = _rows_like(1.3, 0.8)
-    runs = fx.accuracy_runs(
-        rows, ("latency", "energy"), pretrained_model("tiny"),
-        ns=(40,), seeds=(0,), test_fraction=0.4,
-    )  # fmt: skip
+    sampled: list[Any] = []
+
+    def spy(*a: Any, **k: Any) -> Any:
+        sampled.append(k["groups"])  # the sample rows' designs
+        return transfer(*a, **k)
+
+    transfer = lt.transfer
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(lt, "transfer", spy)
+        runs = fx.accuracy_runs(
+            rows, ("latency", "energy"), pretrained_model("tiny"),
+            ns=(40,), seeds=(0,), test_fraction=0.4,
+        )  # fmt: skip
+    # the samples come from designs disjoint from the held-out ones
+    held = np.unique(rows.design[fx.held_out_rows(rows.design, 0, 0.4)])
+    assert len(sampled) == 1 and len(sampled[0]) == 40 and len(held) >= 2
+    assert not set(sampled[0]) & set(held)
+    assert len(np.unique(sampled[0])) > 1
     by = {r["method"]: r["metrics"] for r in runs}
     # the analytical model alone is off by exactly 1/1.3 and 1/0.8
     assert by["analytical"]["mape_latency"] == pytest.approx(100 * (1 - 1 / 1.3))

@@ -354,6 +354,18 @@ def _scores(
     return out
 
 
+def held_out_rows(
+    design: npt.NDArray[Any], seed: int, test_fraction: float
+) -> npt.NDArray[np.bool_]:
+    """The rows of the held-out designs (``test_fraction`` of the distinct
+    ``design`` ids, at least one, drawn by ``seed``) of :func:`accuracy_runs`;
+    the samples are drawn from the other rows, so from other designs."""
+    designs = np.unique(design)
+    rng = np.random.default_rng(seed)
+    test_d = rng.permutation(designs)[: max(1, round(test_fraction * len(designs)))]
+    return np.isin(design, test_d)
+
+
 def accuracy_runs(
     rows: PeerRows,
     targets: Sequence[str],
@@ -398,12 +410,9 @@ def accuracy_runs(
 
     cands = candidates(True, EVALUATOR_REFERENCES)
     x_plain = pairs_plain_features(pairs)
-    designs = np.unique(rows.design)
     out: list[dict[str, Any]] = []
     for seed in seeds:
-        rng = np.random.default_rng(seed)
-        test_d = rng.permutation(designs)[: max(1, round(test_fraction * len(designs)))]
-        te = np.isin(rows.design, test_d)
+        te = held_out_rows(rows.design, seed, test_fraction)
         pool = np.flatnonzero(~te)
         test = pairs.take(np.flatnonzero(te))
         truth = {t: truth_all[t][te] for t in tg}
