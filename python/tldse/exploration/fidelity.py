@@ -147,8 +147,9 @@ class FidelityLearner:
 
     def fit(self) -> None:
         """Chooses the candidate by cross-validation when the samples have
-        doubled since the last choice (or on the first fit), else refits the
-        chosen one on every sample."""
+        grown ``reselect``-fold (fourfold by default) since the last choice (or
+        on the first fit), else refits the chosen one on every sample (keeping
+        the last choice's sigma calibration)."""
         from tldse.learn.transfer import fit_candidate, transfer
 
         n = self.samples
