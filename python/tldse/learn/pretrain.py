@@ -446,7 +446,8 @@ def pretrained_model(
     if say:
         say(
             f"building the pretrained model ({cfg.size}: {cfg.rows:,} rows, "
-            f"{cfg.members} members) in {path}; this happens once per tldse version"
+            f"{cfg.members} members) in {path}; this happens once per tldse version "
+            "(and again when the analytical model or its closed forms change)"
         )
     model = pretrain(cfg, progress=progress, say=say)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
