@@ -9,6 +9,7 @@ import json
 import os
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -100,6 +101,13 @@ def test_bad_arguments_name_the_option(
     assert rc == 2 and "--evaluators: unknown timeloop" in err
     rc, _, err = _run(capsys, "experiment", "fidelity", "--out", out, "--jobs", "0")
     assert rc == 2 and "--jobs must be >= 1, got 0" in err
+    # checked before any evaluator is looked for or run
+    for bad in ("1", "-1", "25,1"):
+        rc, _, err = _run(capsys, "experiment", "fidelity", "--out", out, f"--ns={bad}")
+        assert rc == 2 and f"--ns: each sample count must be >= 2, got {bad}" in err
+    rc, _, err = _run(capsys, "experiment", "fidelity", "--out", out, "--seeds=0,-2")
+    assert rc == 2 and "--seeds: each seed must be >= 0, got 0,-2" in err
+    assert not Path(out).exists()
 
 
 def test_pretrain_where_prints_the_cache_folder(
@@ -124,6 +132,34 @@ def test_pretrain_builds_once_then_uses_the_cache(
     assert rc == 0 and err == "" and stdout.startswith("cached pretrained model")
 
 
+def test_pretrain_says_when_the_cached_model_was_unusable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from tldse.learn import pretrain as pt
+    from tldse.learn.fidelity import FeatureSet, FidelityModel
+
+    monkeypatch.setenv("TLDSE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(
+        pt,
+        "pretrain",
+        lambda *_a, **_k: FidelityModel(FeatureSet(("pair",)), "prior", ("latency",)),
+    )
+    path = pt.pretrained_path(pt.pretrain_config("tiny"))
+    FidelityModel(FeatureSet(("pair",)), "prior", ("latency",)).save(path)
+    meta = json.loads((path / "fidelity.json").read_text())
+    del meta["feature_groups"]  # a damaged cache: a key is missing
+    (path / "fidelity.json").write_text(json.dumps(meta))
+    rc, stdout, _ = _run(capsys, "pretrain", "--size", "tiny", "--quiet")
+    assert rc == 0 and stdout.startswith(
+        f"rebuilt (the cached one was unusable: {path / 'fidelity.json'}: damaged "
+        "(no 'feature_groups'"
+    )
+    rc, stdout, _ = _run(capsys, "pretrain", "--size", "tiny", "--quiet")
+    assert rc == 0 and stdout.startswith("cached pretrained model (tiny")
+
+
 def _rows_like(scale_lat: float, scale_en: float) -> fx.PeerRows:
     """Rows of an "evaluator" that is the analytical model times constants."""
     from tldse.learn.fidelity import Pairs
@@ -145,13 +181,28 @@ def _rows_like(scale_lat: float, scale_en: float) -> fx.PeerRows:
 
 @pytest.mark.slow
 def test_accuracy_part_recovers_a_known_correction() -> None:
+    import tldse.learn.transfer as lt
     from tldse.learn.pretrain import pretrained_model
 
     rows = _rows_like(1.3, 0.8)
-    runs = fx.accuracy_runs(
-        rows, ("latency", "energy"), pretrained_model("tiny"),
-        ns=(40,), seeds=(0,), test_fraction=0.4,
-    )  # fmt: skip
+    sampled: list[Any] = []
+
+    def spy(*a: Any, **k: Any) -> Any:
+        sampled.append(k["groups"])  # the sample rows' designs
+        return transfer(*a, **k)
+
+    transfer = lt.transfer
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(lt, "transfer", spy)
+        runs = fx.accuracy_runs(
+            rows, ("latency", "energy"), pretrained_model("tiny"),
+            ns=(40,), seeds=(0,), test_fraction=0.4,
+        )  # fmt: skip
+    # the samples come from designs disjoint from the held-out ones
+    held = np.unique(rows.design[fx.held_out_rows(rows.design, 0, 0.4)])
+    assert len(sampled) == 1 and len(sampled[0]) == 40 and len(held) >= 2
+    assert not set(sampled[0]) & set(held)
+    assert len(np.unique(sampled[0])) > 1
     by = {r["method"]: r["metrics"] for r in runs}
     # the analytical model alone is off by exactly 1/1.3 and 1/0.8
     assert by["analytical"]["mape_latency"] == pytest.approx(100 * (1 - 1 / 1.3))

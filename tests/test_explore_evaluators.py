@@ -158,3 +158,38 @@ def test_search_against_an_evaluator_uses_the_transferred_model(
     assert fid["fits"] and fid["samples"] >= 3 * len(NET.layers)
     assert float(res.best["latency"]["latency_cycles"]) == best
     assert "fidelity" in res.summary()
+
+
+def test_fidelity_search_starts_depend_on_the_seed() -> None:
+    # each reference's front gives its first design whatever the seed; the rest
+    # of the starting designs are drawn by the seed (the same seed, the same)
+    from tldse.exploration.baselines import front_layers
+    from tldse.exploration.fidelity import EVALUATOR_REFERENCES, FidelityLearner
+    from tldse.learn.fidelity import FeatureSet, FidelityModel
+    from tldse.search.results import design_areas_um2
+
+    space = tldse.DesignSpace(
+        {"dataflow": ["ws", "os", "is"], "pe_rows": [2, 4, 8, 16, 32],
+         "pe_cols": [2, 4, 8, 16, 32], "glb_bytes": [16384, 65536]}
+    )  # fmt: skip
+    problem = Problem.create(space, NET, objectives="latency,area", evaluator=fake())
+    pre = FidelityModel(FeatureSet(("pair",)), "prior", ("latency",))
+    area = design_areas_um2(space)
+
+    def starts(seed: int) -> list[int]:
+        learner = FidelityLearner(problem, pretrained=pre, seed=seed)
+        got = learner.seed_designs(12, area, 4096)
+        assert len(got) == 12 and len(set(got.tolist())) == 12
+        return sorted(got.tolist())
+
+    runs = [starts(s) for s in (0, 1, 2)]
+    assert runs[0] == starts(0)
+    assert runs[0] != runs[1] and runs[1] != runs[2] and runs[0] != runs[2]
+    # the analytical model's front's first design is in every start
+    learner = FidelityLearner(problem, pretrained=pre)
+    learner.model = FidelityModel(
+        learner.features, EVALUATOR_REFERENCES[0], learner.targets
+    )
+    pred, _, _ = learner.predict_all(area, 4096)
+    first = int(front_layers(problem, pred, 1)[0])
+    assert all(first in r for r in runs)

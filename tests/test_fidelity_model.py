@@ -4,6 +4,8 @@ cache and the choice among transfer candidates. Tiny, seeded, CPU."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from typing import Any
 
 import numpy as np
@@ -178,6 +180,14 @@ def test_save_and_load_give_the_same_predictions(grid: Pairs, tmp_path):
     np.testing.assert_allclose(a.sigma["latency"], b.sigma["latency"], rtol=1e-6)
     with pytest.raises(FidelityError, match="not a saved fidelity model"):
         FidelityModel.load(tmp_path)
+    # a damaged file names itself and what is missing, never a KeyError
+    meta = (tmp_path / "f" / "fidelity.json").read_text()
+    for key in ("feature_groups", "reference", "targets", "members"):
+        d = json.loads(meta)
+        del d[key]
+        (tmp_path / "f" / "fidelity.json").write_text(json.dumps(d))
+        with pytest.raises(FidelityError, match=f"fidelity.json: damaged .no '{key}'"):
+            FidelityModel.load(tmp_path / "f")
 
 
 def test_transfer_picks_the_reference_times_a_constant(grid: Pairs):
@@ -270,12 +280,168 @@ def test_transfer_prefers_the_simplest_of_tied_candidates(grid: Pairs):
     assert res.chosen == "analytical"
 
 
-def test_grid_estimates_match_aligned_rows(grid: Pairs):
+def test_grid_estimates_match_aligned_rows():
     # the grid path (per design x per layer, broadcast) and the aligned path
-    # give the same prior, closed forms and unrolled cycles
+    # give the same prior, closed forms and unrolled cycles (a fresh grid: the
+    # module's fixture went through take(), which computes row by row)
+    sp = tldse.DesignSpace.load("tiny")
+    lay = tldse.workloads.get("resnet18").table().astype(np.float64)
+    lay[:, -1] = 1
+    grid = Pairs.grid(sp.configs(np.arange(0, len(sp), 11)), lay, threads=1)
+    assert grid.tables is not None
     aligned = Pairs(grid.configs, grid.layers)
+    assert aligned.tables is None
     for group in ("prior", "systolic"):
         a, b = getattr(grid, group), getattr(aligned, group)
         for k in a:
             np.testing.assert_allclose(a[k], b[k], rtol=1e-12, err_msg=k)
     np.testing.assert_allclose(grid.unrolled, aligned.unrolled, rtol=1e-12)
+
+
+def _two_member_pretrained(grid: Pairs) -> FidelityModel:
+    """A pretrained model of log(tldse / prior) with two members that differ
+    in their seed (so their spread is not zero)."""
+    members = []
+    for seed in (0, 1):
+        fs, _, x, y = _zero_output_model(grid, 8)
+        m = Surrogate.create(
+            fs.names,
+            ("latency", "energy"),
+            hidden=(8,),
+            head_hidden=(),
+            seed=seed,
+            zero_output=True,
+        )
+        fit(m, x, y, TrainConfig(epochs=3, center_targets=False, weighting="fixed"))
+        members.append(m)
+    return FidelityModel(fs, "prior", ("latency", "energy"), members)
+
+
+def test_transfer_calibrates_sigma_of_a_multi_member_model(grid: Pairs):
+    # an "evaluator" that is the pretrained model's own prediction times
+    # exp(noise), noise ~ N(0, 0.3): the offset candidate is right up to the
+    # noise, so its out-of-fold residuals have an RMS of about 0.3, and the
+    # calibrated sigma of the two-member model must be about that (it was the
+    # members' raw spread, ~100x smaller, when the folds fitted one member)
+    pre = _two_member_pretrained(grid)
+    noise = 0.3
+    rng = np.random.default_rng(3)
+    idx = rng.choice(len(grid), 60, replace=False)
+    sub = grid.take(idx)
+    clean = pre.predict(sub).values["latency"]
+    truth = {"latency": clean * np.exp(rng.normal(0.0, noise, len(idx)))}
+    res = transfer(
+        pre,
+        sub,
+        truth,
+        ("latency",),
+        cands=[Candidate("offset", "offset")],
+        members=2,
+    )
+    model = res.model
+    assert res.chosen == "offset" and len(model.members) == 2
+    # the out-of-fold residuals of "offset": the residual to the median of the
+    # other folds' log-ratios (5 folds as transfer draws them)
+    y = np.log(truth["latency"] / clean)
+    oof = np.empty_like(y)
+    for va in _folds_like_transfer(len(idx)):
+        rest = np.setdiff1d(np.arange(len(idx)), va)
+        oof[va] = y[va] - np.median(y[rest])
+    rms = float(np.sqrt(np.mean(oof**2)))
+    sigma = float(np.median(model.predict(sub).sigma["latency"]))
+    assert rms / 1.5 < sigma < rms * 1.5
+    assert noise / 1.5 < sigma < noise * 1.5
+    # on designs it was not calibrated on, too
+    assert rms / 1.5 < np.median(model.predict(grid).sigma["latency"]) < rms * 1.5
+    assert "latency" in model.sigma_scale and model.sigma_floor["latency"] == 0.0
+
+
+def _folds_like_transfer(n: int, k: int = 5, seed: int = 0) -> list[Any]:
+    order = np.random.default_rng(seed).permutation(n)
+    return [order[i::k] for i in range(k)]
+
+
+def test_pretrain_cache_key_follows_the_models(monkeypatch):
+    # the key is a function of its inputs, and changes with the prior's
+    # formulas, the analytical model's outputs and the design spaces even when
+    # the version, the config and the feature columns stay the same
+    from tldse.learn import fidelity as fm
+    from tldse.learn import pretrain as pt
+
+    cfg = pt.pretrain_config("tiny")
+    key = pt.cache_key(cfg)
+    assert pt.cache_key(pt.pretrain_config("tiny")) == key
+    prior = fm.prior_estimates
+
+    def slower_prior(*a: Any, **k: Any) -> dict[str, Any]:
+        out = dict(prior(*a, **k))
+        out["latency_cycles"] = out["latency_cycles"] * 1.01
+        return out
+
+    monkeypatch.setattr(fm, "prior_estimates", slower_prior)
+    assert pt.cache_key(cfg) != key
+    monkeypatch.setattr(fm, "prior_estimates", prior)
+    assert pt.cache_key(cfg) == key
+    evaluate = fm.Pairs._evaluate
+
+    def costlier(self: Pairs) -> dict[str, Any]:
+        out = evaluate(self)
+        return {**out, "energy_pj": out["energy_pj"] * 1.01}
+
+    monkeypatch.setattr(fm.Pairs, "_evaluate", costlier)
+    assert pt.cache_key(cfg) != key
+    monkeypatch.undo()
+    space = pt.small_buffer_space()
+    params = {p.name: list(p.values) for p in space.params}
+    params["dram_bw_bytes_per_cycle"] = [1, 2, 4]
+    monkeypatch.setattr(
+        pt,
+        "small_buffer_space",
+        lambda: tldse.DesignSpace(params, base=space.base, name=space.name),
+    )
+    assert pt.cache_key(cfg) != key
+
+
+def test_pretrained_build_uses_a_concurrent_build_and_cleans_up(tmp_path, monkeypatch):
+    # a second build that finishes after the first one has renamed its model
+    # into place (the rename hits a non-empty folder) uses that model; no
+    # temporary folder is left behind, also when the build fails
+    from tldse.learn import pretrain as pt
+
+    monkeypatch.setenv("TLDSE_CACHE_DIR", str(tmp_path))
+    cfg = pt.pretrain_config("tiny")
+    path = pt.pretrained_path(cfg)
+
+    def model(who: str) -> FidelityModel:
+        m = FidelityModel(FeatureSet(("pair",)), "prior", ("latency",))
+        m.metadata["who"] = who
+        return m
+
+    def raced(*_a: object, **_k: object) -> FidelityModel:
+        model("first").save(path)  # the other process wins meanwhile
+        return model("second")
+
+    monkeypatch.setattr(pt, "pretrain", raced)
+    got = pt.pretrained_model(cfg)
+    assert got.metadata["who"] == "first"
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+
+    def broken(*_a: object, **_k: object) -> FidelityModel:
+        path.mkdir()
+        (path / "fidelity.json").write_text("{")  # the winner is unusable
+        return model("third")
+
+    monkeypatch.setattr(pt, "pretrain", broken)
+    shutil.rmtree(path)
+    with pytest.raises(FidelityError, match="cannot move the built model"):
+        pt.pretrained_model(cfg)
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+
+    def interrupted(*_a: object, **_k: object) -> FidelityModel:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(FidelityModel, "save", lambda *_a: interrupted())
+    monkeypatch.setattr(pt, "pretrain", lambda *_a, **_k: model("fourth"))
+    with pytest.raises(KeyboardInterrupt):
+        pt.pretrained_model(cfg, rebuild=True)
+    assert not list(path.parent.glob("*.tmp*"))

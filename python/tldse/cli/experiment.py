@@ -126,8 +126,12 @@ def cmd_experiment_fidelity(args: argparse.Namespace) -> int:
         changes["evaluators"] = tuple(csv_list(args.evaluators))
     if args.ns:
         changes["ns"] = tuple(int_list(args.ns, "--ns"))
+        if min(changes["ns"]) < 2:
+            raise ValueError(f"--ns: each sample count must be >= 2, got {args.ns}")
     if args.seeds:
         changes["seeds"] = tuple(int_list(args.seeds, "--seeds"))
+        if min(changes["seeds"]) < 0:
+            raise ValueError(f"--seeds: each seed must be >= 0, got {args.seeds}")
         changes["search_seeds"] = changes["seeds"]
     if args.no_search:
         changes["search"] = False

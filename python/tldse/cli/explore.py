@@ -197,7 +197,8 @@ def register(subparsers: Any) -> None:
         default="quick",
         help="with an expensive --evaluator: the surrogate is the model pretrained "
         "on tldse's analytical model (quick: 200,000 rows, full: 1,000,000; built "
-        "once per tldse version and kept in the user cache, `tldse pretrain`) "
+        "once per tldse version and analytical model, kept in the user cache, "
+        "`tldse pretrain`) "
         "transferred to the evaluator's samples (quick)",
     )
     add_energy_arg(p)

@@ -338,6 +338,7 @@ def cmd_transfer(args: argparse.Namespace) -> int:
 
 
 def cmd_pretrain(args: argparse.Namespace) -> int:
+    from tldse.learn.fidelity import FidelityError, FidelityModel
     from tldse.learn.pretrain import pretrain_config, pretrained_model, pretrained_path
 
     cfg = pretrain_config(args.size)
@@ -345,17 +346,24 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     if args.where:
         say(args).print(str(path), markup=False)
         return 0
-    cached = (path / "fidelity.json").is_file() and not args.rebuild
-    model = pretrained_model(
-        cfg,
-        rebuild=args.rebuild,
-        progress=not args.quiet,
-        say=None if args.quiet else lambda m: errors.print(m, markup=False),
-    )
+    model, state = None, "cached"
+    if (path / "fidelity.json").is_file() and not args.rebuild:
+        try:
+            model = FidelityModel.load(path)
+        except FidelityError as exc:
+            state = f"rebuilt (the cached one was unusable: {exc})"
+    if model is None:
+        model = pretrained_model(
+            cfg,
+            rebuild=True,
+            progress=not args.quiet,
+            say=None if args.quiet else lambda m: errors.print(m, markup=False),
+        )
+        state = "built" if state == "cached" else state
     meta = model.metadata.get("pretraining", {})
     val, prior = meta.get("validation_mape", {}), meta.get("prior_mape", {})
     say(args).print(
-        f"{'cached' if cached else 'built'} pretrained model ({cfg.size}: "
+        f"{state} pretrained model ({cfg.size}: "
         f"{meta.get('rows', 0):,} rows, {len(model.members)} members, "
         f"{meta.get('seconds', 0):.0f} s to build, "
         f"{meta.get('cpu_seconds', 0):.0f} CPU-s) in {path}; held-out MAPE "

@@ -34,6 +34,8 @@ import numpy as np
 import numpy.typing as npt
 
 from tldse.arch import CONFIG_INDEX
+from tldse.experiments import mean_std
+from tldse.learn.metrics import mape
 from tldse.space import DesignSpace
 from tldse.workloads.layer import Layer, Workload
 
@@ -336,10 +338,6 @@ def evaluate_task(
 # ---------------------------------------------------------------- accuracy
 
 
-def _mape(true: npt.NDArray[Any], pred: npt.NDArray[Any]) -> float:
-    return float(np.mean(np.abs(pred / true - 1.0)) * 100)
-
-
 def _tau(true: npt.NDArray[Any], pred: npt.NDArray[Any]) -> float:
     from tldse.learn.metrics import kendall_tau
 
@@ -351,9 +349,21 @@ def _scores(
 ) -> dict[str, float]:
     out: dict[str, float] = {}
     for t, y in truth.items():
-        out[f"mape_{t}"] = _mape(y, pred[t])
+        out[f"mape_{t}"] = mape(y, pred[t])
         out[f"tau_{t}"] = _tau(y, pred[t])
     return out
+
+
+def held_out_rows(
+    design: npt.NDArray[Any], seed: int, test_fraction: float
+) -> npt.NDArray[np.bool_]:
+    """The rows of the held-out designs (``test_fraction`` of the distinct
+    ``design`` ids, at least one, drawn by ``seed``) of :func:`accuracy_runs`;
+    the samples are drawn from the other rows, so from other designs."""
+    designs = np.unique(design)
+    rng = np.random.default_rng(seed)
+    test_d = rng.permutation(designs)[: max(1, round(test_fraction * len(designs)))]
+    return np.isin(design, test_d)
 
 
 def accuracy_runs(
@@ -400,12 +410,9 @@ def accuracy_runs(
 
     cands = candidates(True, EVALUATOR_REFERENCES)
     x_plain = pairs_plain_features(pairs)
-    designs = np.unique(rows.design)
     out: list[dict[str, Any]] = []
     for seed in seeds:
-        rng = np.random.default_rng(seed)
-        test_d = rng.permutation(designs)[: max(1, round(test_fraction * len(designs)))]
-        te = np.isin(rows.design, test_d)
+        te = held_out_rows(rows.design, seed, test_fraction)
         pool = np.flatnonzero(~te)
         test = pairs.take(np.flatnonzero(te))
         truth = {t: truth_all[t][te] for t in tg}
@@ -827,14 +834,6 @@ def _prefixed(say: Callable[[str], None], prefix: str) -> Callable[[str], None]:
     return out
 
 
-def _mean_std(values: Sequence[Any]) -> tuple[float, float]:
-    v = np.asarray([x for x in values if x is not None], dtype=np.float64)
-    v = v[np.isfinite(v)]
-    if not len(v):
-        return float("nan"), float("nan")
-    return float(v.mean()), float(v.std())
-
-
 def summarise_accuracy(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Mean and std over seeds per (N, method)."""
     groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
@@ -844,8 +843,8 @@ def summarise_accuracy(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     for (n, method), rs in sorted(groups.items()):
         row: dict[str, Any] = {"n": n, "method": method, "seeds": len(rs)}
         for key in sorted({k for r in rs for k in r["metrics"]}):
-            row[key], row[f"{key}_std"] = _mean_std([r["metrics"].get(key) for r in rs])
-        row["seconds"], row["seconds_std"] = _mean_std([r["seconds"] for r in rs])
+            row[key], row[f"{key}_std"] = mean_std([r["metrics"].get(key) for r in rs])
+        row["seconds"], row["seconds_std"] = mean_std([r["seconds"] for r in rs])
         if method == "transfer":
             picks = [str(r.get("chosen")) for r in rs]
             row["chosen"] = {p: picks.count(p) for p in sorted(set(picks))}
@@ -872,7 +871,7 @@ def summarise_search(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "evaluator_seconds",
         ):
             vals = [r.get(key) for r in rs]
-            row[key], row[f"{key}_std"] = _mean_std(vals)
+            row[key], row[f"{key}_std"] = mean_std(vals)
             row[f"{key}_missing"] = (
                 sum(v is None for v in vals)
                 if key in ("evals_to_99pct_hv", "sims_to_1pct")

@@ -32,6 +32,7 @@ from tldse._util.io import (
 )
 from tldse._util.progress import Progress, note
 from tldse._util.table import plural
+from tldse.experiments import mean_std
 from tldse.learn.dataset import Dataset, DatasetSpec, Fidelity, generate, load
 from tldse.learn.model import Surrogate
 from tldse.learn.train import DEFAULT_THREADS, TrainConfig, fit
@@ -253,13 +254,6 @@ def _split_test(ds: Dataset, n_test: int, seed: int) -> tuple[Dataset, Dataset]:
     frac = min(max(n_test / len(designs), 0.0), 1.0)
     pool, test = ds.split_designs((1.0 - frac, frac), seed=seed)
     return pool, test
-
-
-def _mean_std(values: Sequence[float]) -> tuple[float, float]:
-    a = np.asarray([v for v in values if v is not None], dtype=np.float64)
-    if a.size == 0:
-        return math.nan, math.nan
-    return float(np.nanmean(a)), float(np.nanstd(a))
 
 
 @dataclass
@@ -662,28 +656,28 @@ def summarise(results: Mapping[str, Any]) -> dict[str, Any]:
                                "seeds": len(runs)}  # fmt: skip
         keys = {k for r in runs for k in r["metrics"] if k != "rows"}
         for key in sorted(keys):
-            m, s = _mean_std([r["metrics"].get(key) for r in runs])
+            m, s = mean_std([r["metrics"].get(key) for r in runs])
             row[key], row[f"{key}_std"] = m, s
-        row["seconds"], row["seconds_std"] = _mean_std([r["seconds"] for r in runs])
-        row["cpu_seconds"], _ = _mean_std([r["cpu_seconds"] for r in runs])
-        row["epochs"], _ = _mean_std([r["epochs"] for r in runs])
+        row["seconds"], row["seconds_std"] = mean_std([r["seconds"] for r in runs])
+        row["cpu_seconds"], _ = mean_std([r["cpu_seconds"] for r in runs])
+        row["epochs"], _ = mean_std([r["epochs"] for r in runs])
         if method == "fidelity":
             picks = [str(r.get("chosen")) for r in runs]
             row["chosen"] = {s: picks.count(s) for s in sorted(set(picks))}
         if method == "transfer":
             picks = [str(r.get("strategy")) for r in runs]
             row["strategies"] = {s: picks.count(s) for s in sorted(set(picks))}
-            row["chosen_seconds"], _ = _mean_std([r["chosen_seconds"] for r in runs])
+            row["chosen_seconds"], _ = mean_std([r["chosen_seconds"] for r in runs])
         rows.append(row)
     pre = results["pretrain"]
     in_dist: dict[str, Any] = {}
     if pre:
         keys = {k for p in pre for k in p["in_distribution"] if k != "rows"}
         for key in sorted(keys):
-            m, s = _mean_std([p["in_distribution"].get(key) for p in pre])
+            m, s = mean_std([p["in_distribution"].get(key) for p in pre])
             in_dist[key], in_dist[f"{key}_std"] = m, s
-        in_dist["seconds"], _ = _mean_std([p["seconds"] for p in pre])
-        in_dist["epochs"], _ = _mean_std([p["epochs"] for p in pre])
+        in_dist["seconds"], _ = mean_std([p["seconds"] for p in pre])
+        in_dist["epochs"], _ = mean_std([p["epochs"] for p in pre])
     return {"rows": rows, "in_distribution": in_dist}
 
 

@@ -147,8 +147,9 @@ class FidelityLearner:
 
     def fit(self) -> None:
         """Chooses the candidate by cross-validation when the samples have
-        doubled since the last choice (or on the first fit), else refits the
-        chosen one on every sample."""
+        grown ``reselect``-fold (fourfold by default) since the last choice (or
+        on the first fit), else refits the chosen one on every sample (keeping
+        the last choice's sigma calibration)."""
         from tldse.learn.transfer import fit_candidate, transfer
 
         n = self.samples
@@ -287,11 +288,15 @@ class FidelityLearner:
         predicted front of each reference alone (the analytical model, its
         compute cycles, the SCALE-Sim-like closed form, the unrolled loop nest),
         the next layers when a front is small; the references cost microseconds
-        per design."""
+        per design. Of each reference's share, the first design of its front
+        (:func:`~tldse.exploration.baselines.front_layers`) is always taken and
+        the rest drawn by the learner's seed from twice as many front designs,
+        so that searches with different seeds start differently."""
         from tldse.exploration.baselines import front_layers
         from tldse.learn.fidelity import FidelityModel
 
         refs = EVALUATOR_REFERENCES
+        rng = np.random.default_rng(self.seed)
         out: list[int] = []
         saved = self.model
         try:
@@ -299,7 +304,13 @@ class FidelityLearner:
                 self.model = FidelityModel(self.features, ref, self.targets)
                 pred, _, _ = self.predict_all(area_um2, chunk)
                 share = -(-(k - len(out)) // (len(refs) - j))
-                pick = front_layers(self.problem, pred, share, exclude=out)
+                if share <= 0:
+                    continue
+                pool = front_layers(self.problem, pred, 2 * share, exclude=out)
+                pick = pool[:share]
+                if len(pool) > share:
+                    rest = rng.choice(len(pool) - 1, share - 1, replace=False)
+                    pick = np.concatenate([pool[:1], pool[1 + np.sort(rest)]])
                 out += [int(i) for i in pick]
         finally:
             self.model = saved

@@ -684,8 +684,6 @@ class FidelityModel:
 
     @classmethod
     def load(cls, folder: str | Path) -> FidelityModel:
-        from tldse.learn.model import Surrogate, SurrogateError
-
         path = Path(folder)
         try:
             meta = json.loads((path / "fidelity.json").read_text())
@@ -695,8 +693,22 @@ class FidelityModel:
             ) from None
         except ValueError as exc:
             raise FidelityError(f"{path / 'fidelity.json'}: not JSON ({exc})") from None
-        if meta.get("format") != FIDELITY_FORMAT:
+        if not isinstance(meta, dict) or meta.get("format") != FIDELITY_FORMAT:
             raise FidelityError(f"{path / 'fidelity.json'}: not a fidelity model")
+        try:
+            return cls._from_meta(path, meta)
+        except FidelityError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            what = f"no {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise FidelityError(
+                f"{path / 'fidelity.json'}: damaged ({what}; rebuild it)"
+            ) from None
+
+    @classmethod
+    def _from_meta(cls, path: Path, meta: Mapping[str, Any]) -> FidelityModel:
+        from tldse.learn.model import Surrogate, SurrogateError
+
         fs = FeatureSet(tuple(meta["feature_groups"]))
         if list(fs.names) != list(meta.get("feature_names", fs.names)):
             raise FidelityError(
@@ -704,8 +716,9 @@ class FidelityModel:
                 "(rebuild it)"
             )
         members: list[Member] = []
+        count = int(meta["members"])
         try:
-            for i in range(int(meta["members"])):
+            for i in range(count):
                 folder = path / f"member-{i}"
                 if (folder / "linear.json").is_file():
                     members.append(

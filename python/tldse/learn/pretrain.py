@@ -21,9 +21,11 @@ distribution of layers and designs and reused for every target:
 :func:`pretrained_model` returns the model of a size (``quick``: 200,000 rows,
 ``full``: 1,000,000 rows), building it on first use and keeping it in the user
 cache folder (``TLDSE_CACHE_DIR``, else ``$XDG_CACHE_HOME/tldse``, else
-``~/.cache/tldse``) under a key of the tldse version, the feature columns and
-the size (and :data:`tldse.learn.fidelity.FEATURES_VERSION`), so a new version or
-feature list never reuses a stale model.
+``~/.cache/tldse``) under a key of the tldse version, the feature columns, the
+config (and :data:`tldse.learn.fidelity.FEATURES_VERSION`) and a fingerprint of
+the analytical model, the prior, the closed forms, the spaces and the layers on
+a probe grid (:func:`model_fingerprint`), so a new version, feature list or
+model never reuses a stale model.
 """
 
 from __future__ import annotations
@@ -363,15 +365,50 @@ def cache_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "tldse"
 
 
+def model_fingerprint(cfg: PretrainConfig) -> str:
+    """A digest of what the pretraining rows of ``cfg`` depend on besides the
+    config: the pretraining layer table (the zoo, the synthetic shapes), the
+    design spaces drawn from (``edge``, :func:`small_buffer_space`) and the
+    analytical model (C++ core, default energy table), the prior and the
+    systolic closed forms on a small fixed probe grid (12 designs x about 24
+    layers; milliseconds)."""
+    import json
+
+    layers = pretrain_layers(cfg.synthetic_layers, cfg.seed)
+    edge, small = DesignSpace.builtin("edge"), small_buffer_space()
+    configs = np.concatenate(
+        [
+            edge.configs(edge.sample(6, "random", 0)),
+            small.configs(small.sample(6, "random", 0)),
+        ]
+    )
+    probe = Pairs.grid(configs, layers[:: max(1, len(layers) // 24)], threads=1)
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(layers, dtype=np.float64).tobytes())
+    spaces = [edge.to_dict(), small.to_dict()]
+    h.update(json.dumps(spaces, sort_keys=True, default=str).encode())
+    for level in ("analytical", "prior", "systolic"):
+        values = getattr(probe, level)
+        for k in sorted(values):
+            h.update(f"{level}.{k}".encode())
+            h.update(np.ascontiguousarray(values[k], dtype=np.float64).tobytes())
+    return h.hexdigest()
+
+
 def cache_key(cfg: PretrainConfig) -> str:
-    """``<version>-<size>-<digest of the config and the feature columns>``."""
+    """``<version>-<size>-<digest>``: the digest of the config, the feature
+    columns and :func:`model_fingerprint` (so a changed analytical model, prior,
+    closed form, space or zoo never reuses a stale model, even without a new
+    version)."""
     import json
 
     from tldse._util.io import package_version
 
     names = FeatureSet(tuple(cfg.groups)).names
     text = json.dumps(
-        [cfg.to_dict(), list(names), FEATURES_VERSION], sort_keys=True, default=str
+        [cfg.to_dict(), list(names), FEATURES_VERSION, model_fingerprint(cfg)],
+        sort_keys=True,
+        default=str,
     )
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     version = package_version().replace("+", "_").replace("/", "_")
@@ -390,11 +427,16 @@ def pretrained_model(
     say: Callable[[str], None] | None = None,
 ) -> FidelityModel:
     """The pretrained model of ``size`` from the cache, built (and said so
-    through ``say``) when it is not there or ``rebuild``."""
+    through ``say``) when it is not there or ``rebuild``. The build is written
+    to a temporary folder (removed whatever happens) and renamed into place;
+    when a concurrent build got there first, its model is used."""
+    import shutil
+
     from tldse._util.io import write_atomic
 
     cfg = size if isinstance(size, PretrainConfig) else pretrain_config(size)
     path = pretrained_path(cfg)
+    replace_old = rebuild or path.exists()
     if not rebuild and (path / "fidelity.json").is_file():
         try:
             return FidelityModel.load(path)
@@ -404,16 +446,26 @@ def pretrained_model(
     if say:
         say(
             f"building the pretrained model ({cfg.size}: {cfg.rows:,} rows, "
-            f"{cfg.members} members) in {path}; this happens once per tldse version"
+            f"{cfg.members} members) in {path}; this happens once per tldse version "
+            "(and again when the analytical model or its closed forms change)"
         )
     model = pretrain(cfg, progress=progress, say=say)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    model.save(tmp)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        import shutil
-
-        shutil.rmtree(path)
-    tmp.rename(path)
-    write_atomic(path / "KEY", cache_key(cfg) + "\n")
+    try:
+        model.save(tmp)
+        write_atomic(tmp / "KEY", path.name + "\n")
+        if replace_old:
+            shutil.rmtree(path, ignore_errors=True)
+        try:
+            tmp.rename(path)
+        except OSError as exc:
+            # another process built the same model meanwhile: use its copy
+            try:
+                return FidelityModel.load(path)
+            except FidelityError:
+                raise FidelityError(
+                    f"{path}: cannot move the built model into place ({exc})"
+                ) from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return model

@@ -519,6 +519,36 @@ def _one_standard_error(
     return min(tied, key=lambda c: (COMPLEXITY.get(c.kind, 9), cs.index(c)))
 
 
+def _calibrate_sigma(
+    model: Any, pairs: Any, res: npt.NDArray[Any], sd: npt.NDArray[Any]
+) -> None:
+    """Sets ``model``'s ``sigma_scale`` / ``sigma_floor`` so that its median
+    sigma on the samples is the root-mean-square out-of-fold residual ``res``,
+    per target (the members' spread, often heavy-tailed, still orders the
+    designs).
+
+    The out-of-fold spread ``sd`` is the members' spread where the folds had
+    several members (reference, zero-shot); candidates fitted one member per
+    fold have none, and then the final model's own member spread on the samples
+    is scaled instead. A model without members, or whose members agree on most
+    samples, gets the residual RMS as its floor."""
+    multi = len(model.members) > 1
+    own: npt.NDArray[Any] | None = None
+    for j, t in enumerate(model.targets):
+        rms = float(np.sqrt(np.mean(res[:, j] ** 2)))
+        spread = float(np.median(sd[:, j]))
+        model.sigma_scale.pop(t, None)
+        model.sigma_floor[t] = 0.0
+        if multi and spread <= 1e-9:
+            if own is None:
+                own = model.log_ratio(model.features.compute(pairs))[1]
+            spread = float(np.median(own[:, j]))
+        if multi and spread > 1e-9:
+            model.sigma_scale[t] = rms / spread
+        else:
+            model.sigma_floor[t] = rms
+
+
 def transfer(
     pretrained: Any,
     pairs: Any,
@@ -538,8 +568,9 @@ def transfer(
     ``groups``, e.g. the design, when given; candidates that fit nothing on the
     samples are scored on all of them); the simplest candidate within one
     standard error of the best (:data:`COMPLEXITY`) is fitted on all the samples
-    with all members, and its spread is calibrated on its out-of-fold
-    residuals (``sigma_scale``; ``sigma_floor`` for a model without members).
+    with all members, and its spread is calibrated to its out-of-fold
+    residuals (:func:`_calibrate_sigma`: ``sigma_scale``; ``sigma_floor`` for
+    a model without members or whose members agree).
     Pretrained members are fine-tuned one member per fold during the search
     (the cost of selection), all members for the final fit."""
     import time as _time
@@ -613,15 +644,7 @@ def transfer(
     model = fit_candidate(
         best, pretrained, pairs, tr, tg, features=features, members=members, seed=seed
     )
-    res, sd = oof[best.name]
-    for j, t in enumerate(tg):
-        rms = float(np.sqrt(np.mean(res[:, j] ** 2)))
-        spread = float(np.sqrt(np.mean(sd[:, j] ** 2)))
-        if model.members and len(model.members) > 1 and spread > 1e-9:
-            model.sigma_scale[t] = rms / spread
-        model.sigma_floor[t] = (
-            rms if not model.members or len(model.members) < 2 else 0.0
-        )
+    _calibrate_sigma(model, pairs, *oof[best.name])
     model.metadata["transfer"] = {
         "chosen": best.name,
         "cv_mape": cv,
