@@ -240,3 +240,27 @@ def test_log_axes_have_plain_labels_that_do_not_crowd() -> None:
     ax3.plot([1, 2], [np.nan, np.nan])
     log_axes(ax3)  # no positive data: the axes stay linear, nothing raised
     assert ax3.get_yscale() == "linear"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sweep"],
+        ["explore"],
+        ["dataset", "d"],
+        ["train", "d"],
+        ["compare", "--evaluator", "zigzag"],
+        ["pretrain"],
+        ["experiment", "transfer"],
+        ["experiment", "search"],
+        ["experiment", "fidelity"],
+    ],
+)
+def test_quiet_and_no_progress_mean_the_same(argv: list[str]) -> None:
+    """One vocabulary: every long command takes --quiet and --no-progress alike."""
+    from tldse.cli.main import build_parser
+
+    parser = build_parser()
+    for flag in ("--quiet", "--no-progress"):
+        assert parser.parse_args([*argv, flag]).quiet is True
+    assert parser.parse_args(argv).quiet is False

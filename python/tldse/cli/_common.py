@@ -217,6 +217,18 @@ def torch_threads(args: argparse.Namespace) -> int | None:
 FORMATS = ("table", "csv", "json")
 
 
+def add_quiet_arg(p: argparse.ArgumentParser) -> None:
+    """``--quiet`` (alias ``--no-progress``): no progress bar or lines, on every long
+    command; read as ``args.quiet``."""
+    p.add_argument(
+        "--quiet",
+        "--no-progress",
+        dest="quiet",
+        action="store_true",
+        help="no progress bar or progress lines (--no-progress is the same)",
+    )
+
+
 def add_format_args(p: argparse.ArgumentParser, rows: str = "the rows") -> None:
     """``--format table|csv|json`` and ``--columns``."""
     p.add_argument(

@@ -23,6 +23,7 @@ from tldse.arch import Accelerator
 from tldse.cli._common import (
     add_evaluator_args,
     add_mapper_args,
+    add_quiet_arg,
     add_workload_arg,
     console,
     evaluator_settings,
@@ -198,7 +199,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         timeout_s=args.timeout,
         retry_failed=args.retry_failed,
-        progress=not args.no_progress,
+        progress=not args.quiet,
     )
     _print_comparison(cmp, name, args.rows)
     if args.csv:
@@ -284,7 +285,7 @@ def register(subparsers: Any) -> None:
     add_mapper_args(c)
     c.add_argument("--csv", help="write every per-layer row to this CSV")
     c.add_argument("--rows", type=int, default=40, help="table rows shown (40)")
-    c.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_quiet_arg(c)
     c.set_defaults(func=cmd_compare)
 
     e = subparsers.add_parser(

@@ -11,6 +11,7 @@ from typing import Any
 from tldse._util.table import plural
 from tldse.cli._common import (
     CliError,
+    add_quiet_arg,
     add_torch_threads_arg,
     console,
     csv_list,
@@ -65,7 +66,7 @@ def cmd_experiment_transfer(args: argparse.Namespace) -> int:
     res = run_experiment(
         cfg,
         out,
-        progress=not args.no_progress,
+        progress=not args.quiet,
         plots=not args.no_plots,
     )
     args.interrupt_hint = None
@@ -202,7 +203,7 @@ def _add_fidelity(esub: Any) -> None:
         "a smoke test)",
     )  # fmt: skip
     x.add_argument("--no-search", action="store_true", help="accuracy part only")
-    x.add_argument("--quiet", action="store_true")
+    add_quiet_arg(x)
     x.add_argument("--print", action="store_true", help="print results.md at the end")
     x.set_defaults(func=cmd_experiment_fidelity)
 
@@ -237,7 +238,7 @@ def _add_search(esub: Any) -> None:
         "surrogate-transfer, random, nsga2)",
     )
     x.add_argument("--no-plots", action="store_true")
-    x.add_argument("--quiet", action="store_true")
+    add_quiet_arg(x)
     x.set_defaults(func=cmd_experiment_search)
 
 
@@ -277,7 +278,7 @@ def _add_transfer(esub: Any) -> None:
         "(e.g. different --ns or --seeds) into --out",
     )
     x.add_argument("--no-plots", action="store_true")
-    x.add_argument("--no-progress", action="store_true")
+    add_quiet_arg(x)
     x.add_argument("--print", action="store_true", help="print results.md at the end")
     x.set_defaults(func=cmd_experiment_transfer)
 

@@ -16,6 +16,7 @@ from tldse.cli._common import (
     add_evaluator_args,
     add_front_args,
     add_mapper_args,
+    add_quiet_arg,
     add_threads_arg,
     add_workload_arg,
     default_out,
@@ -206,5 +207,5 @@ def register(subparsers: Any) -> None:
     add_threads_arg(p, "C++ simulator")
     p.add_argument("--seed", type=int, default=0, help="sampling and training (0)")
     add_front_args(p, 15)
-    p.add_argument("--quiet", action="store_true", help="no progress messages")
+    add_quiet_arg(p)
     p.set_defaults(func=cmd_explore)

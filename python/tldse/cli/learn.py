@@ -18,6 +18,7 @@ from tldse.cli._common import (
     add_energy_arg,
     add_format_args,
     add_mapper_args,
+    add_quiet_arg,
     add_threads_arg,
     add_torch_threads_arg,
     csv_list,
@@ -123,7 +124,7 @@ def cmd_dataset(args: argparse.Namespace) -> int:
         spec,
         out_arg,
         overwrite=args.overwrite,
-        progress=not args.no_progress,
+        progress=not args.quiet,
         threads=args.threads,
     )
     args.interrupt_hint = None
@@ -161,7 +162,7 @@ def _train_config(args: argparse.Namespace, **changes: Any) -> Any:
         seed=args.seed,
         device=args.device,
         threads=torch_threads(args),
-        progress=not args.no_progress,
+        progress=not args.quiet,
     )
     return replace(cfg, **changes)
 
@@ -305,7 +306,7 @@ def cmd_transfer(args: argparse.Namespace) -> int:
         seed=args.seed,
         device=args.device,
         threads=threads,
-        progress=not args.no_progress,
+        progress=not args.quiet,
     )
     out = Path(args.out) if args.out else default_out("transfer", *_dataset_tag(ds))
     args.interrupt_hint = (
@@ -400,7 +401,7 @@ def _add_train_args(p: argparse.ArgumentParser, *, finetune: bool = False) -> No
         default=0.2,
         help="share of designs held out for the reported metrics (0.2)",
     )
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_quiet_arg(p)
     add_format_args(p, "the held-out metrics")
 
 
@@ -458,7 +459,7 @@ def register(subparsers: Any) -> None:
     add_mapper_args(d)
     add_threads_arg(d)
     d.add_argument("--overwrite", action="store_true", help="replace another dataset")
-    d.add_argument("--no-progress", action="store_true")
+    add_quiet_arg(d)
     d.set_defaults(func=cmd_dataset)
 
     # train
@@ -546,5 +547,5 @@ def register(subparsers: Any) -> None:
     pr.add_argument(
         "--where", action="store_true", help="print the cache folder and exit"
     )
-    pr.add_argument("--quiet", action="store_true", help="no progress messages")
+    add_quiet_arg(pr)
     pr.set_defaults(func=cmd_pretrain)

@@ -16,6 +16,7 @@ from tldse.cli._common import (
     add_energy_arg,
     add_front_args,
     add_mapper_args,
+    add_quiet_arg,
     add_threads_arg,
     add_workload_arg,
     default_out,
@@ -277,7 +278,7 @@ def register(subparsers: Any) -> None:
         help="this client's private key (if not in --tls-cert)",
     )
     add_front_args(p, 20)
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_quiet_arg(p)
     p.add_argument(
         "--list-spaces", action="store_true", help="list the built-in spaces and exit"
     )
